@@ -1,0 +1,2 @@
+"""Search core: the backend interface, the engine-independent search logic (modes, fusion, facets,
+highlights, similar cases) and the embedded engine (tantivy + numpy)."""

@@ -1,0 +1,82 @@
+"""The `SearchBackend` interface: the low-level primitives every engine implements.
+
+Everything above this line (query parsing, synonym expansion, RRF fusion, paging inside the fusion
+window, highlighting, response shaping) lives in `engine.searcher` and is shared by all backends, so
+the embedded engine and OpenSearch give the same answers for the same data.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from analyzers.query_model import ParsedQuery
+
+# Facet names, in display order. Multi-select: OR within a facet, AND across facets; each facet's
+# counts ignore that facet's own selection.
+FACETS: tuple[str, ...] = ("department", "category", "meeting_month", "result", "fiscal_year", "municipality")
+
+
+class Mode(str, Enum):
+    keyword = "keyword"
+    semantic = "semantic"
+    hybrid = "hybrid"
+
+
+class Sort(str, Enum):
+    relevance = "relevance"
+    newest = "newest"
+    oldest = "oldest"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Selected facet values (keyed by FACETS names) and an inclusive meeting-date range."""
+
+    selected: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    def without(self, facet: str) -> "Filters":
+        return Filters({k: v for k, v in self.selected.items() if k != facet}, self.date_from, self.date_to)
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(self.selected.values()) and self.date_from is None and self.date_to is None
+
+
+@dataclass
+class Ranked:
+    ids: list[str]
+    scores: list[float]
+    total: int  # number of matching documents (not just returned)
+
+
+@runtime_checkable
+class SearchBackend(Protocol):
+    name: str
+
+    def keyword(self, query: ParsedQuery, filters: Filters, sort: Sort, offset: int, limit: int) -> Ranked:
+        """BM25 over the analysed fields with field boosts; an empty query matches all (filtered)."""
+
+    def knn(self, vector: np.ndarray, filters: Filters, k: int, exclude: tuple[str, ...] = ()) -> Ranked:
+        """Nearest cases by cosine similarity (a case's score is its best passage)."""
+
+    def facet_counts(self, query: ParsedQuery, filters: Filters, size: int = 100) -> dict[str, list[tuple[str, int]]]:
+        """Counts per facet value over the keyword match set; each facet ignores its own selection."""
+
+    def fetch(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Stored records (CaseRecord.model_dump(mode="json")) by id; missing ids are absent."""
+
+    def case_vector(self, case_id: str) -> np.ndarray | None:
+        """The case-level vector used by similar(), or None if unknown."""
+
+    def info(self) -> dict[str, Any]:
+        """Health data: {"backend", "records", "built_at", "embedder", ...}. Raises BackendUnavailable."""
+
+
+class BackendUnavailable(RuntimeError):
+    """The engine cannot be reached (e.g. OpenSearch down): the API answers 503."""
