@@ -1,0 +1,1 @@
+"""Indexing: records → analysed, embedded `IndexDocument`s → a backend's writer, atomically."""
