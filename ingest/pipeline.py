@@ -1,0 +1,93 @@
+"""Raw report (+ sidecar manifest) → JSON Lines of CaseRecords, written atomically."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ingest.models import CaseRecord, ReportManifest
+from ingest.parsers import ParseError, get_parser
+
+
+@dataclass
+class IngestResult:
+    source: Path
+    output: Path
+    records: list[CaseRecord]
+    warnings: list[str]
+
+
+def manifest_path(raw_path: Path) -> Path:
+    return raw_path.with_suffix(".json")
+
+
+def load_manifest(raw_path: Path) -> ReportManifest:
+    path = manifest_path(raw_path)
+    if not path.is_file():
+        raise ParseError(f"{raw_path}: no manifest {path.name} next to it")
+    try:
+        return ReportManifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ParseError(f"{path}: invalid manifest ({'.'.join(map(str, first['loc']))}: {first['msg']})") from None
+
+
+def read_report(raw_path: Path) -> str:
+    try:
+        return raw_path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"{raw_path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def parse_file(raw_path: Path, raw_dir: Path) -> tuple[ReportManifest, list[CaseRecord], list[str]]:
+    manifest = load_manifest(raw_path)
+    text = read_report(raw_path)
+    try:
+        rel = raw_path.resolve().relative_to(raw_dir.resolve()).as_posix()
+    except ValueError:
+        rel = raw_path.name
+    try:
+        result = get_parser(manifest.format)(text, manifest, rel)
+    except ParseError as exc:
+        raise ParseError(f"{raw_path}: {exc}") from None
+    return manifest, sorted(result.records, key=lambda r: r.number), result.warnings
+
+
+def output_name(manifest: ReportManifest) -> str:
+    return f"{manifest.municipality_slug}-{manifest.council_slug}-{manifest.fiscal_year}.jsonl"
+
+
+def render_jsonl(records: list[CaseRecord]) -> str:
+    return "".join(json.dumps(r.model_dump(mode="json"), ensure_ascii=False) + "\n" for r in records)
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """Write via a temp file in the same directory + os.replace: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def ingest_file(raw_path: Path, raw_dir: Path, out_dir: Path) -> IngestResult:
+    manifest, records, warnings = parse_file(raw_path, raw_dir)
+    out = out_dir / output_name(manifest)
+    write_atomic(out, render_jsonl(records))
+    return IngestResult(raw_path, out, records, warnings)
+
+
+def discover(raw_dir: Path) -> list[Path]:
+    """Raw reports under raw_dir: every .txt with a sidecar manifest, in a stable order."""
+    return sorted(p for p in raw_dir.rglob("*.txt") if manifest_path(p).is_file())
