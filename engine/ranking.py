@@ -1,0 +1,49 @@
+"""Every ranking knob in one place (the quality engineer tunes these values; `council-search eval`
+measures the effect). Engines read these at query time; passage settings are read at index time
+and are part of the embedding cache key, so changing them re-embeds."""
+from __future__ import annotations
+
+# --- keyword (BM25) -------------------------------------------------------------------------
+# Field boosts: title > project_name > purpose > body > attachment (others in between / below).
+FIELD_BOOSTS: dict[str, float] = {
+    "title": 4.0,
+    "project_name": 3.0,
+    "purpose": 2.0,
+    "subjects": 1.2,
+    "body": 1.0,
+    "departments": 1.0,
+    "contractors": 1.0,
+    "attachment": 0.4,
+}
+# A variant matched through the morphological field (whole words, in order) weighs this much more
+# than the same variant matched only as a bigram substring: precise matches rank first, bigrams keep
+# recall (委託 still finds 業務委託).
+MORPH_WEIGHT = 2.0
+BIGRAM_WEIGHT = 1.0
+# Synonym variants count less than the user's own word.
+SYNONYM_WEIGHT = 0.7
+# Morphological tokens of a non-phrase multi-token variant may match with this many gaps
+# (ParsedQuery semantics: "may match in order"); the bigram phrase stays exact.
+MORPH_SLOP = 0
+
+# --- semantic ---------------------------------------------------------------------------------
+# Passages: a case's semantic score is its best passage.
+PASSAGE_CHARS = 400           # target passage length in characters (e5-small reads ≤512 tokens)
+MAX_PASSAGES_PER_CASE = 12    # long tails (attachments) are not embedded beyond this
+PASSAGE_TITLE_PREFIX = True   # every passage starts with the case title, for context
+# Semantic search scores cases first by their case vector (mean of passages) and then re-scores the
+# best CANDIDATES by their best passage; with fewer cases than this it is exact.
+SEMANTIC_CANDIDATES = 2000
+
+# --- hybrid -----------------------------------------------------------------------------------
+RRF_K = 60                    # reciprocal rank fusion constant (OpenSearch's default rank_constant)
+HYBRID_WINDOW = 100           # each retriever contributes its top WINDOW; paging within the fused list
+KEYWORD_RRF_WEIGHT = 1.0
+SEMANTIC_RRF_WEIGHT = 1.0
+SEMANTIC_LIMIT = 100          # semantic mode returns at most this many nearest cases
+
+# --- similar cases / same project -------------------------------------------------------------
+SIMILAR_DEFAULT_SIZE = 10
+# Two 事業名 are the same project when their normalised forms are equal or this similar
+# (difflib ratio on the normalised text; catches "…事業" vs "…事業（変更）").
+PROJECT_SIMILARITY = 0.9
