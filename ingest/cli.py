@@ -7,7 +7,7 @@ from pathlib import Path
 
 from council_search.settings import get_settings
 from ingest.parsers import ParseError
-from ingest.pipeline import discover, ingest_file, parse_file
+from ingest.pipeline import discover, ingest_files
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,13 +23,8 @@ def run(args: argparse.Namespace) -> int:
     if not paths:
         print(f"ingest: no reports (.txt with a .json manifest) under {args.raw_dir}", file=sys.stderr)
         return 2
-    # Parse everything first: a bad input must not leave some outputs rewritten and others not.
     try:
-        for path in paths:
-            if not path.is_file():
-                raise ParseError(f"{path}: no such file")
-            parse_file(path, args.raw_dir)
-        results = [ingest_file(path, args.raw_dir, args.out_dir) for path in paths]
+        results = ingest_files(paths, args.raw_dir, args.out_dir)
     except ParseError as exc:
         print(f"ingest: error: {exc}", file=sys.stderr)
         return 1

@@ -81,11 +81,22 @@ def write_atomic(path: Path, content: str) -> None:
         raise
 
 
-def ingest_file(raw_path: Path, raw_dir: Path, out_dir: Path) -> IngestResult:
-    manifest, records, warnings = parse_file(raw_path, raw_dir)
-    out = out_dir / output_name(manifest)
-    write_atomic(out, render_jsonl(records))
-    return IngestResult(raw_path, out, records, warnings)
+def ingest_files(paths: list[Path], raw_dir: Path, out_dir: Path) -> list[IngestResult]:
+    """Parse every report first, then write: one bad input leaves every output untouched."""
+    parsed = []
+    outputs: set[Path] = set()
+    for path in paths:
+        if not path.is_file():
+            raise ParseError(f"{path}: no such file")
+        manifest, records, warnings = parse_file(path, raw_dir)
+        out = out_dir / output_name(manifest)
+        if out in outputs:
+            raise ParseError(f"{path}: another report also writes {out.name} (same municipality, council and year)")
+        outputs.add(out)
+        parsed.append(IngestResult(path, out, records, warnings))
+    for result in parsed:
+        write_atomic(result.output, render_jsonl(result.records))
+    return parsed
 
 
 def discover(raw_dir: Path) -> list[Path]:

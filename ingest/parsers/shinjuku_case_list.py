@@ -435,7 +435,7 @@ def parse_shinjuku_case_list(text: str, manifest: ReportManifest, source_file: s
         project_cell, _ = _split_notes(sheet.cells["project_name"])
         body = paragraphs(sheet.body_lines)
         attachment = extract.clean_attachment(sheet.attachment_lines)
-        full_text = join_lines(sum(sheet.cells.values(), []) + sheet.body_lines)
+        full_text = join_lines(sum(sheet.cells.values(), []) + sheet.body_lines + sheet.attachment_lines)
         records.append(
             CaseRecord(
                 id=f"{manifest.municipality_slug}-{manifest.council_slug}-{manifest.fiscal_year}-{row.number:03d}",
@@ -455,7 +455,7 @@ def parse_shinjuku_case_list(text: str, manifest: ReportManifest, source_file: s
                 subjects=join_lines(sheet.cells["subjects"]),
                 body=body,
                 attachment=attachment,
-                contractors=extract.contractors(join_lines(sheet.body_lines), attachment),
+                contractors=extract.contractors(body, sheet.attachment_lines),
                 prior_approvals=extract.prior_approvals(full_text),
                 source=SourceRef(file=source_file, line_start=sheet.start + 1, line_end=sheet.end + 1, summary_line=row.line),
             )
