@@ -1,0 +1,122 @@
+"""`OpenSearchBackend`: the `engine.backend.SearchBackend` primitives on OpenSearch.
+
+The shared `engine.searcher.Searcher` parses the query, fuses keyword and semantic rankings (RRF),
+pages and highlights; this class only talks to the cluster. Any failure to reach the cluster raises
+`BackendUnavailable` (the API answers 503; it recovers by itself when the cluster is back, since
+every call opens its request afresh through the client's connection pool).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from opensearchpy import OpenSearch
+from opensearchpy import exceptions as osx
+
+from analyzers.query_model import ParsedQuery
+from engine.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
+from engine.opensearch import query as dsl
+from engine.opensearch.client import make_client, unavailable_on_failure
+from engine.opensearch.schema import CASE_VECTOR, RECORD
+from engine.opensearch.settings import OpenSearchSettings
+
+
+class OpenSearchBackend:
+    name = "opensearch"
+
+    def __init__(self, client: OpenSearch, settings: OpenSearchSettings):
+        self.client = client
+        self.settings = settings
+        self.alias = settings.index
+
+    @classmethod
+    def from_env(cls) -> "OpenSearchBackend":
+        settings = OpenSearchSettings()
+        return cls(make_client(settings), settings)
+
+    def _search(self, body: dict[str, Any]) -> dict[str, Any]:
+        with unavailable_on_failure(self.settings.url):
+            try:
+                return self.client.search(index=self.alias, body=body)
+            except osx.NotFoundError as exc:
+                raise BackendUnavailable(f"OpenSearch index {self.alias!r} does not exist: run `council-search index`") from exc
+
+    @staticmethod
+    def _total(res: dict[str, Any]) -> int:
+        total = res["hits"]["total"]
+        return int(total["value"] if isinstance(total, dict) else total)
+
+    # -------------------------------------------------------------- SearchBackend
+
+    def keyword(self, query: ParsedQuery, filters: Filters, sort: Sort, offset: int, limit: int) -> Ranked:
+        res = self._search(dsl.keyword_body(query, filters, sort, offset, limit))
+        hits = res["hits"]["hits"]
+        return Ranked(
+            ids=[h["_id"] for h in hits],
+            scores=[float(h["_score"]) if h.get("_score") is not None else 0.0 for h in hits],
+            total=self._total(res),
+        )
+
+    def knn(self, vector: np.ndarray, filters: Filters, k: int, exclude: tuple[str, ...] = ()) -> Ranked:
+        if k <= 0:
+            return Ranked([], [], 0)
+        res = self._search(dsl.knn_body(vector, filters, k, exclude))
+        hits = res["hits"]["hits"]
+        return Ranked(
+            ids=[h["_id"] for h in hits],
+            scores=[dsl.cosine_from_score(h["_score"]) for h in hits],
+            total=len(hits),
+        )
+
+    def facet_counts(self, query: ParsedQuery, filters: Filters, size: int = 100) -> dict[str, list[tuple[str, int]]]:
+        res = self._search(dsl.facet_body(query, filters, size))
+        aggs = res.get("aggregations", {})
+        return {
+            facet: [(str(b["key"]), int(b["doc_count"])) for b in aggs.get(facet, {}).get("values", {}).get("buckets", [])]
+            for facet in FACETS
+        }
+
+    def fetch(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        if not ids:
+            return {}
+        with unavailable_on_failure(self.settings.url):
+            try:
+                res = self.client.mget(index=self.alias, body={"ids": list(ids)}, _source_includes=[RECORD])
+            except osx.NotFoundError as exc:
+                raise BackendUnavailable(f"OpenSearch index {self.alias!r} does not exist: run `council-search index`") from exc
+        return {d["_id"]: d["_source"][RECORD] for d in res["docs"] if d.get("found")}
+
+    def case_vector(self, case_id: str) -> np.ndarray | None:
+        with unavailable_on_failure(self.settings.url):
+            try:
+                res = self.client.get(index=self.alias, id=case_id, _source_includes=[CASE_VECTOR])
+            except osx.NotFoundError:
+                return None
+        vec = res.get("_source", {}).get(CASE_VECTOR)
+        return None if vec is None else np.asarray(vec, dtype=np.float32)
+
+    def info(self) -> dict[str, Any]:
+        with unavailable_on_failure(self.settings.url):
+            try:
+                mapping = self.client.indices.get_mapping(index=self.alias)
+                count = int(self.client.count(index=self.alias)["count"])
+            except osx.NotFoundError as exc:
+                raise BackendUnavailable(f"OpenSearch index {self.alias!r} does not exist: run `council-search index`") from exc
+            version = self.client.info().get("version", {}).get("number")
+        index, body = next(iter(mapping.items()))
+        meta = body.get("mappings", {}).get("_meta", {}) or {}
+        build = meta.get("build", {}) or {}
+        built_at = build.get("built_at")
+        return {
+            "backend": self.name,
+            "records": count,
+            "built_at": dt.datetime.fromisoformat(built_at) if built_at else None,
+            "embedder": build.get("embedder"),
+            "analyzer_version": build.get("analyzer_version"),
+            "index": index,
+            "alias": self.alias,
+            "mapping_version": meta.get("mapping_version"),
+            "opensearch_version": version,
+            "url": self.settings.url,
+        }

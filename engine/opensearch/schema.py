@@ -1,0 +1,85 @@
+"""Index layout: the versioned settings+mappings file and the IndexDocument → source translation.
+
+Every analysed field is indexed three times, once per token stream (`<field>.morph`, `.bigram`,
+`.unigram`), as space-joined tokens under a whitespace analyzer: the analyzers in `analyzers/`
+tokenise once, in Python, so OpenSearch sees exactly the tokens the embedded engine sees.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from engine.backend import FACETS
+from indexer.document import TEXT_FIELDS, IndexDocument
+
+# Bump with a new mappings/cases-v<N>.json whenever the layout changes; the version is part of the
+# physical index name, so an old index is never read with a new layout.
+MAPPING_VERSION = 1
+STREAMS: tuple[str, ...] = ("morph", "bigram", "unigram")
+DATE_FIELD = "meeting_date"
+PASSAGES = "passages"
+PASSAGE_VECTOR = f"{PASSAGES}.vector"
+CASE_VECTOR = "case_vector"
+RECORD = "record"
+
+
+def text_field(field: str, stream: str) -> str:
+    return f"{field}.{stream}"
+
+
+@lru_cache(maxsize=None)
+def _load(version: int) -> str:
+    return resources.files("engine.opensearch").joinpath("mappings", f"cases-v{version}.json").read_text(encoding="utf-8")
+
+
+def index_body(dimension: int | None, meta: dict[str, Any] | None = None, version: int = MAPPING_VERSION) -> dict[str, Any]:
+    """Settings + mappings for a new index. `dimension` is the embedder's (None: no vector fields,
+    e.g. an index built without embeddings); `meta` lands in the mapping's `_meta` (read by info())."""
+    body = json.loads(_load(version))
+    props = body["mappings"]["properties"]
+    if dimension is None:
+        del props[CASE_VECTOR], props[PASSAGES]
+    else:
+        props[CASE_VECTOR]["dimension"] = int(dimension)
+        props[PASSAGES]["properties"]["vector"]["dimension"] = int(dimension)
+    body["mappings"]["_meta"] = {**body["mappings"].get("_meta", {}), **(meta or {}), "mapping_version": version}
+    return body
+
+
+def _vector(v: np.ndarray) -> list[float]:
+    return [float(x) for x in np.asarray(v, dtype=np.float32).ravel()]
+
+
+def to_source(doc: IndexDocument) -> dict[str, Any]:
+    """The OpenSearch `_source` of one case."""
+    src: dict[str, Any] = {
+        "id": doc.id,
+        "number": doc.number,
+        "content_hash": doc.content_hash,
+        "project_key": doc.project_key,
+        DATE_FIELD: doc.meeting_date.isoformat(),
+        RECORD: copy.deepcopy(doc.record),
+    }
+    for facet in FACETS:
+        src[facet] = list(doc.facets.get(facet, []))
+    for field in TEXT_FIELDS:
+        streams = doc.streams.get(field)
+        src[field] = {s: (" ".join(getattr(streams, s)) if streams else "") for s in STREAMS}
+    if doc.case_vector is not None:
+        src[CASE_VECTOR] = _vector(doc.case_vector)
+    if doc.passage_vectors is not None and len(doc.passage_vectors):
+        src[PASSAGES] = [{"n": i, "vector": _vector(v)} for i, v in enumerate(doc.passage_vectors)]
+    return src
+
+
+def dimension_of(doc: IndexDocument) -> int | None:
+    if doc.case_vector is not None:
+        return int(np.asarray(doc.case_vector).shape[-1])
+    if doc.passage_vectors is not None and len(doc.passage_vectors):
+        return int(np.asarray(doc.passage_vectors).shape[-1])
+    return None
