@@ -404,20 +404,19 @@ def parse_shinjuku_case_list(text: str, manifest: ReportManifest, source_file: s
         raise ParseError("the summary table has no rows")
 
     sheets: list[DetailSheet] = []
-    floor = rows[-1].line if rows else 0  # the first header cannot start inside the summary rows
-    floor = max(r.line for r in rows)
+    floor = max(r.line for r in rows)  # the first header cannot start inside the summary rows
     for h, n in headers:
         row = by_number.get(n)
         start, title = _header_start(lines, h, floor, row.title if row else None)
         sheets.append(DetailSheet(number=n, start=start, header_line=h, title=title))
         floor = h + 1
+    detail_origin = sheets[0].start
     for k, sheet in enumerate(sheets):
         nxt = sheets[k + 1].start if k + 1 < len(sheets) else len(lines)
         end = nxt - 1
-        while end > sheet.header_line and not strip_line(lines[end]):
+        while end > sheet.header_line and (not strip_line(lines[end]) or _is_page_number(lines[end], end, detail_origin)):
             end -= 1
         sheet.end = end
-    detail_origin = sheets[0].start
     for sheet in sheets:
         parse_detail(lines, sheet, detail_origin, warnings)
 
