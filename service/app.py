@@ -1,0 +1,69 @@
+"""The FastAPI application: JSON API, Japanese web pages, static files, one error shape.
+
+`create_app(searcher)` serves a ready searcher (tests, embedding in other programs);
+`create_app()` loads one from settings at start-up, and retries on the next request if the backend
+is not there yet (the API answers 503 meanwhile)."""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from council_search.settings import Settings, get_settings
+from engine.backend import BackendUnavailable
+from service import errors
+from service.deps import SearcherHolder
+from service.rendering import STATIC_DIR
+from service.routers import cases, meta, pages, search
+from service.security import SecurityHeadersMiddleware
+
+if TYPE_CHECKING:
+    from engine.searcher import Searcher
+
+log = logging.getLogger("council_search.service")
+
+DESCRIPTION = """\
+Full-text and semantic search over Japanese municipal council records (審議案件).
+
+* The URL is the whole state: every parameter is a plain query parameter, filters repeat
+  (`department=戸籍住民課&department=税務課`): OR within a facet, AND across facets.
+* Errors are `{"error": {"code", "message"}}` with a 4xx status for bad input, 404 for an unknown
+  case, 503 when the search backend is unavailable.
+* The API is read-only; write endpoints need `Authorization: Bearer $COUNCIL_SEARCH_ADMIN_TOKEN`.
+"""
+
+
+def create_app(searcher: "Searcher | None" = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    holder = SearcherHolder(settings, searcher)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not holder.loaded:
+            try:
+                holder.get()
+            except BackendUnavailable as exc:  # keep serving: /healthz says so, requests retry the load
+                log.warning("search backend not available at start-up: %s", exc)
+        yield
+
+    app = FastAPI(
+        title="council-search",
+        version="0.1.0",
+        summary="議事・審議案件の全文検索・意味検索 API",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,     # /docs is served by meta.api_docs: no CDN, no inline script
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.searcher_holder = holder
+    errors.install(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    for module in (search, cases, meta, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

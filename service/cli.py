@@ -1,0 +1,35 @@
+"""`council-search serve`: build the index if it is missing, then serve the page and the API."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    parser.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    parser.add_argument("--no-index", action="store_true",
+                        help="do not build a missing index first (the API answers 503 until one exists)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from council_search.settings import get_settings
+
+    if not 0 < args.port < 65536:
+        print(f"council-search serve: invalid port {args.port}", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    if not args.no_index:
+        from engine.loader import ensure_index
+        try:
+            ensure_index(settings)
+        except Exception as exc:  # a clear message, not a traceback: the operator fixes the corpus/config
+            print(f"council-search serve: could not build the index: {exc}", file=sys.stderr)
+            return 1
+    # factory=True: the app (and its searcher) is created inside the server process, also with --reload.
+    uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port, reload=args.reload,
+                log_level="info")
+    return 0

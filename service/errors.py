@@ -1,0 +1,128 @@
+"""One error shape for every failure: `{"error": {"code", "message"}}` (JSON for the API, a Japanese
+page for browsers). Bad input is a 4xx with a stable code, never a 500; a 500 never carries a
+stack trace (it is logged server-side instead)."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.backend import BackendUnavailable
+from engine.models import MAX_PAGE, MAX_PAGE_SIZE, MAX_QUERY_CHARS, ParamError
+
+log = logging.getLogger("council_search.service")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. invalid_mode, size_too_large, not_found")
+    message: str = Field(description="Human-readable explanation")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries so /docs (and schemathesis) know every error has ErrorResponse's shape."""
+    text = {
+        400: "Bad parameter (unknown mode/sort, size over the cap, malformed date, date_from after date_to, q too long)",
+        401: "Missing or wrong bearer token",
+        403: "Write endpoints are disabled (no admin token configured)",
+        404: "Unknown case id",
+        503: "Search backend unavailable",
+    }
+    return {s: {"model": ErrorResponse, "description": text.get(s, "Error")} for s in statuses}
+
+
+# Validation failures of FastAPI's own Query() checks get the same codes as engine.models' ParamError,
+# so a client sees one vocabulary whichever layer caught the problem.
+_CODE_BY_PARAM = {
+    "mode": "invalid_mode",
+    "sort": "invalid_sort",
+    "page": "invalid_page",
+    "size": "invalid_size",
+    "date_from": "invalid_date",
+    "date_to": "invalid_date",
+}
+_FACET_PARAMS = {"department", "category", "result", "fiscal_year", "municipality", "meeting_month"}
+
+
+def validation_error(exc: RequestValidationError) -> ParamError:
+    errors = exc.errors()
+    err = errors[0] if errors else {}
+    loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
+    name = loc[-1] if loc else ""
+    kind = str(err.get("type", ""))
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    if name == "q":
+        if kind == "string_too_long":
+            return ParamError("query_too_long", f"q must be at most {MAX_QUERY_CHARS} characters")
+        return ParamError("invalid_parameter", f"q: {msg}")
+    if name == "size" and kind == "less_than_equal":
+        return ParamError("size_too_large", f"size must be between 1 and {MAX_PAGE_SIZE}")
+    if name == "page" and kind == "less_than_equal":
+        return ParamError("invalid_page", f"page must be between 1 and {MAX_PAGE}")
+    if name in _CODE_BY_PARAM:
+        return ParamError(_CODE_BY_PARAM[name], f"{name}: {msg}")
+    if name in _FACET_PARAMS:
+        return ParamError("invalid_filter", f"{name}: {msg}")
+    return ParamError("invalid_parameter", f"{name}: {msg}" if name else msg)
+
+
+def _wants_html(request: Request) -> bool:
+    """Page routes answer errors with a page; API routes (and non-browser clients) with JSON."""
+    path = request.url.path
+    if path.startswith(("/api/", "/healthz", "/openapi", "/opensearch", "/static/")):
+        return False
+    if path == "/" or path.startswith("/cases/"):
+        return True
+    return "text/html" in request.headers.get("accept", "")
+
+
+def error_response(request: Request, status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None) -> Response:
+    if _wants_html(request):
+        from service.rendering import render_error  # late: keeps the API importable without templates
+        return render_error(request, status, code, message, headers=headers)
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ParamError)
+    async def _param(request: Request, exc: ParamError) -> Response:
+        return error_response(request, exc.status, exc.code, exc.message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        err = validation_error(exc)
+        return error_response(request, err.status, err.code, err.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else code
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such page: {request.url.path}"
+        return error_response(request, exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(BackendUnavailable)
+    async def _unavailable(request: Request, exc: BackendUnavailable) -> Response:
+        log.warning("search backend unavailable: %s", exc)
+        return error_response(request, 503, "backend_unavailable", "the search backend is unavailable; try again later",
+                              headers={"Retry-After": "30"})
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> Response:
+        # Runs in Starlette's outermost middleware: log the traceback here, answer without it.
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        from service.security import SECURITY_HEADERS
+        return JSONResponse({"error": {"code": "internal_error", "message": "internal server error"}},
+                            status_code=500, headers=dict(SECURITY_HEADERS))

@@ -1,0 +1,164 @@
+"""Jinja2 set-up for the Japanese pages: autoescaping everywhere, Japanese labels and dates, URL
+helpers that keep the whole search state in the query string, and the one filter allowed to emit
+markup (`highlight`: only <mark> survives)."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+from starlette.responses import Response
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+FACET_LABELS = {
+    "department": "担当課",
+    "category": "区分",
+    "meeting_month": "付議月",
+    "result": "審議結果",
+    "fiscal_year": "年度",
+    "municipality": "自治体",
+}
+MODE_LABELS = {"hybrid": "ハイブリッド（おすすめ）", "keyword": "キーワード", "semantic": "意味検索"}
+MODE_HELP = {
+    "hybrid": "キーワードと意味の両方で順位付け",
+    "keyword": "入力した語をすべて含む案件",
+    "semantic": "言い回しが違っても内容の近い案件",
+}
+SORT_LABELS = {"relevance": "関連度順", "newest": "付議日の新しい順", "oldest": "付議日の古い順"}
+EXAMPLE_QUERY = "ガバメントクラウド 再委託"
+FACET_VISIBLE = 8  # longer facet lists fold the rest into <details> (works without JavaScript)
+
+_MARK_SPLIT = re.compile(r"(</?mark>)")
+
+
+def highlight(text: str | None) -> Markup:
+    """Highlights arrive HTML-escaped with <mark> around matches. Trust nothing else: every segment
+    between <mark> tags is unescaped once and escaped again (so correct input is unchanged and any
+    stray markup is neutralised), and only bare <mark>/</mark> tags are emitted."""
+    if not text:
+        return Markup("")
+    out: list[str] = []
+    depth = 0
+    for part in _MARK_SPLIT.split(text):
+        if part == "<mark>":
+            if depth == 0:
+                out.append(part)
+            depth += 1
+        elif part == "</mark>":
+            if depth == 1:
+                out.append(part)
+            depth = max(0, depth - 1)
+        elif part:
+            out.append(str(escape(html.unescape(part))))
+    if depth:
+        out.append("</mark>")
+    return Markup("".join(out))
+
+
+_ERAS = ((dt.date(2019, 5, 1), "令和", 2018), (dt.date(1989, 1, 8), "平成", 1988), (dt.date(1926, 12, 25), "昭和", 1925))
+
+
+def wareki_year(year: int, date: dt.date | None = None) -> str:
+    d = date or dt.date(year, 12, 31)
+    for start, name, offset in _ERAS:
+        if d >= start:
+            n = year - offset
+            return f"{name}{'元' if n == 1 else n}年"
+    return f"{year}年"
+
+
+def jdate(value: dt.date | str | None) -> str:
+    """2023-07-28 → 令和5年7月28日 (the way the reports and their readers write dates)."""
+    if not value:
+        return ""
+    d = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{wareki_year(d.year, d)}{d.month}月{d.day}日"
+
+
+def facet_value_label(facet: str, value: str) -> str:
+    if facet == "meeting_month" and re.fullmatch(r"\d{4}-\d{2}", value):
+        y, m = int(value[:4]), int(value[5:])
+        return f"{wareki_year(y, dt.date(y, m, 1))}{m}月"
+    if facet == "fiscal_year" and value.isdigit():
+        return f"{wareki_year(int(value), dt.date(int(value), 4, 1))}度"
+    return value
+
+
+def paragraphs(text: str | None) -> list[str]:
+    """Body text keeps its paragraphs as \\n-separated lines (line-end breaks already joined by ingest)."""
+    return [p.strip() for p in (text or "").split("\n") if p.strip()]
+
+
+def query_url(request: Request, path: str | None = None, **changes: Any) -> str:
+    """The current URL with some parameters replaced (None removes one; a list repeats it)."""
+    items = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
+    for key, value in changes.items():
+        if value is None:
+            continue
+        if isinstance(value, (list, tuple)):
+            items.extend((key, str(v)) for v in value)
+        else:
+            items.append((key, str(value)))
+    qs = urlencode(items)
+    return (path if path is not None else request.url.path) + (f"?{qs}" if qs else "")
+
+
+def page_numbers(page: int, last: int, window: int = 2) -> list[int | None]:
+    """1 … 4 5 [6] 7 8 … 20 (None = gap)."""
+    shown = sorted({1, last, *range(max(1, page - window), min(last, page + window) + 1)})
+    out: list[int | None] = []
+    for n in shown:
+        if out and n - (out[-1] or 0) > 1:
+            out.append(None)
+        out.append(n)
+    return out
+
+
+def split_facet(values: Iterable[Any], visible: int = FACET_VISIBLE) -> tuple[list[Any], list[Any]]:
+    """Selected values and the top counts stay visible; the rest folds away."""
+    values = list(values)
+    head = [v for v in values[:visible]]
+    tail = [v for v in values[visible:] if not v.selected]
+    head += [v for v in values[visible:] if v.selected]
+    return head, tail
+
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.filters.update(highlight=highlight, jdate=jdate, paragraphs=paragraphs)
+templates.env.globals.update(
+    FACET_LABELS=FACET_LABELS, MODE_LABELS=MODE_LABELS, MODE_HELP=MODE_HELP, SORT_LABELS=SORT_LABELS,
+    EXAMPLE_QUERY=EXAMPLE_QUERY, facet_value_label=facet_value_label, query_url=query_url,
+    page_numbers=page_numbers, split_facet=split_facet, wareki_year=wareki_year,
+)
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
+           headers: dict[str, str] | None = None) -> Response:
+    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)
+
+
+ERROR_TITLES = {
+    400: "検索条件を確認してください",
+    401: "認証が必要です",
+    403: "この操作はできません",
+    404: "ページが見つかりません",
+    405: "この方法ではアクセスできません",
+    503: "検索サービスを一時的に利用できません",
+}
+
+
+def render_error(request: Request, status: int, code: str, message: str,
+                 headers: dict[str, str] | None = None) -> Response:
+    q = request.query_params.get("q", "")
+    return render(request, "error.html", {
+        "status": status, "code": code, "message": message, "q": q[:200],
+        "title": ERROR_TITLES.get(status, "エラーが発生しました"),
+    }, status_code=status, headers=headers)

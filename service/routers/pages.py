@@ -1,0 +1,62 @@
+"""The Japanese web pages: the search page (`/`, a GET form, so the URL is the whole state) and the
+case page (`/cases/{id}`). Server-rendered; JavaScript only adds conveniences."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from engine.backend import FACETS, Filters
+from engine.models import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from service.deps import PageParam, SearchInputs, get_searcher, search_inputs
+from service.rendering import query_url, render
+
+router = APIRouter(include_in_schema=False)
+
+SIMILAR_ON_PAGE = 8
+
+
+@router.get("/", response_class=HTMLResponse)
+def search_page(request: Request, inputs: Annotated[SearchInputs, Depends(search_inputs)], page: PageParam = 1,
+                size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE) -> Response:
+    params = inputs.params(page=page, size=size, max_size=request.app.state.settings.max_page_size)
+    response = get_searcher(request).search(params)
+    last_page = max(1, -(-response.total // response.size))
+    if response.total and page > last_page:
+        # Past the end (a stale bookmark): show the last page rather than an empty one.
+        return RedirectResponse(_with_page(request, last_page), status_code=303)
+    return render(request, "search.html", {
+        "params": params, "response": response, "last_page": last_page,
+        "facet_order": FACETS, "has_filters": not params.to_filters().is_empty,
+        "api_url": _with_path(request, "/api/search"), "csv_url": _with_path(request, "/api/search.csv", drop=("page", "size")),
+    })
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: Annotated[str, Path(min_length=1, max_length=200)]) -> Response:
+    searcher = get_searcher(request)
+    case = searcher.case(case_id)
+    similar = searcher.similar(case_id, Filters(), SIMILAR_ON_PAGE)
+    return render(request, "case.html", {
+        "case": case, "similar": similar, "permalink": str(request.url_for("case_page", case_id=case.id)),
+        "back_url": _back_url(request),
+    })
+
+
+def _with_page(request: Request, page: int) -> str:
+    return query_url(request, page=page)
+
+
+def _with_path(request: Request, path: str, drop: tuple[str, ...] = ()) -> str:
+    return query_url(request, path=path, **{k: None for k in drop})
+
+
+def _back_url(request: Request) -> str | None:
+    """Link back to the results the reader came from (only a same-origin search page URL)."""
+    ref = request.headers.get("referer", "")
+    base = str(request.base_url)  # ends with "/"
+    rest = ref[len(base):] if ref.startswith(base) else None
+    if rest is not None and (rest == "" or rest.startswith("?")):
+        return "/" + rest
+    return None

@@ -1,0 +1,88 @@
+"""`/api/search` (JSON) and `/api/search.csv` (the same result set as a spreadsheet)."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Annotated, Iterator
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from engine.models import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Hit, SearchResponse
+from service.deps import PageParam, SearchInputs, get_searcher, search_inputs
+from service.errors import error_responses
+
+router = APIRouter(prefix="/api", tags=["search"])
+
+SizeParam = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE,
+                                 description=f"Hits per page (1–{MAX_PAGE_SIZE}; a deployment may cap lower)")]
+
+
+@router.get("/search", response_model=SearchResponse, responses=error_responses(400, 503),
+            summary="Search cases: hits with highlights, facet counts, paging")
+def search(request: Request, inputs: Annotated[SearchInputs, Depends(search_inputs)],
+           page: PageParam = 1, size: SizeParam = DEFAULT_PAGE_SIZE) -> SearchResponse:
+    # Validate before touching the backend: bad input is a 400 even when the backend is down.
+    params = inputs.params(page=page, size=size, max_size=request.app.state.settings.max_page_size)
+    return get_searcher(request).search(params)
+
+
+CSV_MAX_ROWS = 10_000
+CSV_COLUMNS = ("id", "number", "title", "municipality", "departments", "categories", "meeting_date", "result",
+               "score", "url")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    # Spreadsheet apps run cells starting with = + - @ as formulas (CSV injection): quote them as text.
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _csv_row(hit: Hit, base_url: str) -> list[str]:
+    return [
+        hit.id, str(hit.number), _cell(hit.title), _cell(hit.municipality), _cell("、".join(hit.departments)),
+        _cell("、".join(hit.categories)), hit.meeting_date.isoformat(), _cell(hit.result), f"{hit.score:.6g}",
+        base_url + hit.url.lstrip("/"),
+    ]
+
+
+def _encode(rows: list[list[str]]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+@router.get("/search.csv", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                             "description": "UTF-8 CSV with a BOM (opens in Excel); header row + one row per hit"},
+                       **error_responses(400, 503)},
+            summary="The current result set as CSV (capped, streamed)")
+def search_csv(request: Request, inputs: Annotated[SearchInputs, Depends(search_inputs)],
+               limit: Annotated[int, Query(ge=1, le=CSV_MAX_ROWS, description=f"Maximum rows (at most {CSV_MAX_ROWS})")] = CSV_MAX_ROWS,
+               ) -> StreamingResponse:
+    settings = request.app.state.settings
+    page_size = min(settings.max_page_size, MAX_PAGE_SIZE)
+    params = inputs.params(page=1, size=page_size, max_size=page_size)
+    searcher = get_searcher(request)
+    # The first page is fetched before the response starts so errors still get a proper status.
+    first = searcher.search(params)
+    base_url = str(request.base_url)
+
+    def body() -> Iterator[bytes]:
+        yield "\ufeff".encode("utf-8") + _encode([list(CSV_COLUMNS)])
+        response, sent = first, 0
+        while True:
+            rows = [_csv_row(hit, base_url) for hit in response.hits[: limit - sent]]
+            if rows:
+                yield _encode(rows)
+            sent += len(rows)
+            if sent >= limit or sent >= response.total or not response.hits:
+                return
+            response = searcher.search(params.model_copy(update={"page": response.page + 1}))
+
+    stamp = dt.date.today().strftime("%Y%m%d")
+    return StreamingResponse(body(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="council-search-{stamp}.csv"',
+        "X-Total-Count": str(first.total),
+    })

@@ -1,0 +1,32 @@
+// Progressive enhancement only: every feature works without this file.
+// - facet checkboxes and the sort select apply immediately (no "絞り込む" click needed);
+// - the permalink field selects itself on focus for easy copying.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("search-form");
+    if (form) {
+      form.addEventListener("change", function (event) {
+        var target = event.target;
+        if (target && target.classList && target.classList.contains("js-autosubmit")) {
+          // Changing a filter starts again from page 1 (the page number is not a form field).
+          if (typeof form.requestSubmit === "function") { form.requestSubmit(); } else { form.submit(); }
+        }
+      });
+      // Do not send empty fields (?date_from=&date_to=): keeps shared URLs short.
+      form.addEventListener("submit", function () {
+        Array.prototype.forEach.call(form.querySelectorAll("input[type=date], input[type=search]"), function (el) {
+          if (!el.value) { el.disabled = true; }
+        });
+        window.setTimeout(function () {
+          Array.prototype.forEach.call(form.querySelectorAll("input:disabled"), function (el) { el.disabled = false; });
+        }, 0);
+      });
+    }
+    var permalink = document.getElementById("permalink");
+    if (permalink) {
+      permalink.addEventListener("focus", function () { permalink.select(); });
+    }
+  });
+})();
