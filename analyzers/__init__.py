@@ -2,9 +2,40 @@
 
 Public API (the contract other packages rely on):
 - `normalize(text) -> str`: matching-side normalisation (NFKC, case, ・ー variants, 異体字, …).
+- `normalize_with_offsets(text) -> (str, list[int])`: the same, plus each normalised character's
+  source index (the highlighter marks the original text through it).
 - `index_streams(text) -> TokenStreams`: the token streams for one text field on the index side.
-- `term_streams(text) -> TokenStreams`: the same analysis for one query term (no stop-word loss
-  that would empty the term).
-- `parse_query(q) -> ParsedQuery` (see `analyzers.query_model`): user query language, synonyms expanded.
-- `highlight(text, query, ...)`: HTML-escaped snippets with <mark>.
+- `term_streams(text) -> TokenStreams`: the same analysis for one query term (never empty for a term
+  with a letter or digit).
+- `parse_query(q, synonyms=None) -> ParsedQuery` (see `analyzers.query_model`): the user query
+  language, synonyms expanded (packaged data/synonyms.txt + $COUNCIL_SEARCH_SYNONYMS_FILE).
+- `load_synonyms(path=None) -> SynonymMap`.
+- `highlight(text, query, ...)` / `highlight_all(text, query)`: HTML-escaped text with <mark>.
+- `ANALYZER_VERSION`: changes whenever index-side output can change (hashed into content hashes).
+Design and measurements: docs/analysis.md.
 """
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+
+from analyzers.highlight import highlight, highlight_all
+from analyzers.normalize import normalize, normalize_with_offsets
+from analyzers.query_model import Group, ParsedQuery, Term, TokenStreams, Variant
+from analyzers.query_parser import MAX_QUERY_CHARS, MAX_TERMS, parse_query
+from analyzers.streams import STOP_WORDS, index_streams, term_streams
+from analyzers.synonyms import SynonymFileError, SynonymMap, load_synonyms
+
+# Bump the leading number when code changes index-side output; the 異体字 table is data, so its hash
+# is included automatically (editing itaiji.tsv re-indexes).
+_ITAIJI_HASH = hashlib.sha256(
+    resources.files("analyzers").joinpath("data/itaiji.tsv").read_bytes()
+).hexdigest()[:12]
+ANALYZER_VERSION: str = f"1+itaiji.{_ITAIJI_HASH}"
+
+__all__ = [
+    "ANALYZER_VERSION", "MAX_QUERY_CHARS", "MAX_TERMS", "STOP_WORDS",
+    "Group", "ParsedQuery", "SynonymFileError", "SynonymMap", "Term", "TokenStreams", "Variant",
+    "highlight", "highlight_all", "index_streams", "load_synonyms", "normalize",
+    "normalize_with_offsets", "parse_query", "term_streams",
+]

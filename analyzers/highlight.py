@@ -1,0 +1,167 @@
+"""Snippets of the original display text with query hits marked.
+
+Hits are found on the normalised text (so ＡＷＳ is marked for "aws", パブリック・コメント for
+パブコメ, 業務委託 for 委託) and mapped back to the original characters through
+`normalize_with_offsets`. Every variant of every positive term is marked (synonyms included).
+Matching mirrors the engines: a variant's runs must be contiguous inside a run of the text, while
+separators between runs (spaces, ・, punctuation) may differ; Latin words match whole words only.
+Output is HTML-escaped; the only markup is <mark>…</mark>.
+"""
+from __future__ import annotations
+
+import bisect
+import html
+import re
+from functools import lru_cache
+
+from analyzers.normalize import _LATIN, is_cjk, normalize_with_offsets
+from analyzers.query_model import ParsedQuery
+from analyzers.streams import _RUN_RE, _split_latin
+
+BOUNDARY_CHARS = "。、，．！？!?\n"
+_SEP = r"[\W_]*"
+_LAT = f"[{_LATIN}0-9]"
+
+
+@lru_cache(maxsize=2048)
+def _variant_pattern(norm: str) -> re.Pattern[str] | None:
+    parts: list[str] = []
+    for run in _RUN_RE.findall(norm):
+        for is_word, seg in _split_latin(run) if re.search(f"[{_LATIN}]", run) else ((False, run),):
+            if is_word:
+                parts.append(f"(?<!{_LAT}){re.escape(seg)}(?!{_LAT})")
+            else:
+                parts.append(re.escape(seg))
+    if not parts:
+        return None
+    return re.compile(_SEP.join(parts))
+
+
+def _spans(text: str, query: ParsedQuery) -> list[tuple[int, int, frozenset[int]]]:
+    """Merged hit spans in `text` as (start, end, ids of the terms hit)."""
+    norm, offsets = normalize_with_offsets(text)
+    if not norm:
+        return []
+    raw: list[tuple[int, int, int]] = []
+    for term_id, term in enumerate(query.all_terms()):
+        for variant in term.variants:
+            pattern = _variant_pattern(variant.text)
+            if pattern is None:
+                continue
+            for m in pattern.finditer(norm):
+                if m.end() > m.start():
+                    raw.append((offsets[m.start()], offsets[m.end() - 1] + 1, term_id))
+    if not raw:
+        return []
+    raw.sort()
+    merged: list[list] = []
+    for start, end, tid in raw:
+        # Overlapping or touching hits (or hits separated only by whitespace) become one mark.
+        if merged and (start <= merged[-1][1] or not text[merged[-1][1]:start].strip()):
+            last = merged[-1]
+            last[1] = max(last[1], end)
+            last[2].add(tid)
+        else:
+            merged.append([start, end, {tid}])
+    return [(a, b, frozenset(t)) for a, b, t in merged]
+
+
+_BREAK_RE = re.compile(r"[ \t\r\u3000]*\n\s*")
+
+
+def _flow(text: str, a: int, b: int) -> str:
+    """text[a:b] with line breaks removed between Japanese characters (a PDF line end inside a
+    word) and turned into one space elsewhere; neighbours are looked up in the full text."""
+    out: list[str] = []
+    pos = a
+    for m in _BREAK_RE.finditer(text, a, b):
+        out.append(text[pos:m.start()])
+        prev = text[m.start() - 1] if m.start() > 0 else ""
+        nxt = text[m.end()] if m.end() < len(text) else ""
+        if not (prev and nxt and (is_cjk(prev) or is_cjk(nxt))):
+            out.append(" ")
+        pos = m.end()
+    out.append(text[pos:b])
+    return "".join(out)
+
+
+def _render(text: str, start: int, end: int, spans: list[tuple[int, int, frozenset[int]]]) -> str:
+    out: list[str] = []
+    pos = start
+    for s, e, _ in spans:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        out.append(html.escape(_flow(text, pos, s)))
+        out.append("<mark>" + html.escape(_flow(text, s, e)) + "</mark>")
+        pos = e
+    out.append(html.escape(_flow(text, pos, end)))
+    return "".join(out)
+
+
+def highlight_all(text: str, query: ParsedQuery) -> str:
+    """The whole text, escaped, with every hit marked (for titles and short fields)."""
+    if not text:
+        return ""
+    return _render(text, 0, len(text), _spans(text, query))
+
+
+def _boundaries(text: str) -> list[int]:
+    """Positions where a fragment may start or end: after 。、 and line ends."""
+    return [0] + [i + 1 for i, c in enumerate(text) if c in BOUNDARY_CHARS] + [len(text)]
+
+
+def _window(n: int, bounds: list[int], s: int, e: int, size: int) -> tuple[int, int]:
+    """A fragment [a, b) of about `size` characters containing the hit [s, e)."""
+    k = bisect.bisect_right(bounds, s) - 1
+    a = bounds[k]                          # start of the clause holding the hit
+    if e - a > size:                       # clause too long: cut into it, with a little context
+        a = max(0, e - size, s - size // 4) if e - s <= size else s
+    j = bisect.bisect_right(bounds, a + size) - 1
+    b = bounds[j] if bounds[j] >= e else min(n, max(e, a + size))
+    while k > 0 and bounds[k - 1] < a and b - bounds[k - 1] <= size:   # room left: earlier clauses
+        k -= 1
+        a = bounds[k]
+    return a, b
+
+
+def _clean(fragment_html: str) -> str:
+    return fragment_html.strip()
+
+
+def highlight(text: str, query: ParsedQuery, *, fragment_chars: int = 120,
+              max_fragments: int = 3) -> list[str]:
+    """Up to `max_fragments` escaped snippets (~`fragment_chars` long) with hits in <mark>.
+
+    Fragments prefer clause boundaries (。、 and line ends), best fragment (most distinct terms,
+    then most hits) first. With no hit, the opening fragment of the text is returned so every
+    result has a snippet; an empty text gives [].
+    """
+    if not text or not text.strip():
+        return []
+    size = max(20, fragment_chars)
+    bounds = _boundaries(text)
+    spans = _spans(text, query)
+    if not spans:
+        a, b = _window(len(text), bounds, 0, 0, size)
+        return [_clean(_ellipsis(text, a, b, html.escape(_flow(text, a, b))))]
+    candidates: list[tuple[int, int, int]] = []
+    for s, e, _ in spans:
+        a, b = _window(len(text), bounds, s, e, size)
+        inside = [sp for sp in spans if sp[0] < b and sp[1] > a]
+        terms = frozenset().union(*(sp[2] for sp in inside))
+        candidates.append((-(100 * len(terms) + len(inside)), a, b))
+    chosen: list[tuple[int, int]] = []
+    for _, a, b in sorted(candidates):
+        if any(a < cb and ca < b for ca, cb in chosen):
+            continue
+        chosen.append((a, b))
+        if len(chosen) >= max(1, max_fragments):
+            break
+    return [_clean(_ellipsis(text, a, b, _render(text, a, b, spans))) for a, b in chosen]
+
+
+def _ellipsis(text: str, a: int, b: int, body: str) -> str:
+    lead = "…" if a > 0 and text[a - 1] not in BOUNDARY_CHARS else ""
+    tail = "…" if b < len(text) and text[b - 1] not in BOUNDARY_CHARS else ""
+    return lead + body.strip() + tail

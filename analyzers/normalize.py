@@ -1,0 +1,203 @@
+"""Matching-side normalisation of Japanese (and mixed) text.
+
+Display text is never changed; this produces the string that both the index side and the query side
+tokenise, plus (on request) a map from each normalised character back to its source character so the
+highlighter can mark the original text.
+
+Two stages, both applied identically by `normalize` and `normalize_with_offsets`:
+
+1. A per-character table (cached lazily, used through `str.translate`): NFKC (full/half width Latin,
+   digits, half-width kana, ①→1, ⑴→(1), Ⅱ→ii, №→no), case folding, the 異体字 map
+   (`data/itaiji.tsv`), every dash/hyphen/minus variant → "-", every middle dot → "・", whitespace →
+   " ", format characters (ZWSP, soft hyphen, BOM) deleted, dingbat circled digits (➂) → digits.
+2. Context rules, each a regex substitution that deletes or replaces characters (so offsets stay
+   trackable): combining (han)dakuten composed; kana iteration marks expanded; "-" after kana → "ー"
+   (a PDF may draw the long-vowel mark as a dash); hyphens and ・ inside Latin/katakana words deleted
+   (パブリック・コメント = パブリックコメント, Wi-Fi = wifi, e-ラーニング = eラーニング); thousands
+   separators deleted (3,120 = 3120); whitespace next to Japanese deleted (令和 7 年度 = 令和7年度,
+   PDF line ends inside words), other whitespace runs collapsed to one space.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+from typing import Callable
+
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\u2500\u2501\ufe58\ufe63\uff0d"
+_DOTS = "\u30fb\u00b7\u2022\u2027\u2219\u22c5\u0387\uff65"
+# Dingbat circled digits that have no compatibility decomposition (➂ occurs in the corpus).
+_DINGBAT_DIGITS: dict[int, str] = {}
+for _base in (0x2776, 0x2780, 0x278A, 0x24F5):         # ❶.. ➀.. ➊.. ⓵..
+    for _i in range(10):
+        _DINGBAT_DIGITS[_base + _i] = str(_i + 1)
+for _i in range(10):                                    # ⓫..⓴
+    _DINGBAT_DIGITS[0x24EB + _i] = str(_i + 11)
+_DINGBAT_DIGITS[0x24FF] = "0"
+_DINGBAT_DIGITS[0x24EA] = "0"
+_SPECIAL: dict[str, str] = {
+    "\u303b": "\u3005",      # 〻 -> 々
+    "\u309b": "\u3099",      # spacing dakuten -> combining (NFKC would give " \u3099")
+    "\u309c": "\u309a",
+    "\u2018": "'", "\u2019": "'", "\u00b4": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u2033": '"',
+}
+
+
+def _load_itaiji() -> dict[str, str]:
+    text = resources.files("analyzers").joinpath("data/itaiji.tsv").read_text(encoding="utf-8")
+    table: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        variant, _, standard = line.partition("\t")
+        variant, standard = variant.strip(), standard.strip()
+        if variant and standard:
+            table[unicodedata.normalize("NFKC", variant)] = standard
+    return table
+
+
+ITAIJI: dict[str, str] = _load_itaiji()
+
+
+def _map_char(ch: str) -> str:
+    """Stage 1 for one source character (result may be empty or several characters)."""
+    cp = ord(ch)
+    if cp in _DINGBAT_DIGITS:
+        return _DINGBAT_DIGITS[cp]
+    if ch in _SPECIAL:
+        return _SPECIAL[ch]
+    cat = unicodedata.category(ch)
+    if ch.isspace() or cat in ("Cc", "Zl", "Zp", "Co"):
+        return " "
+    if cat in ("Cf", "Cs"):
+        return ""
+    out = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", ch).casefold())
+    res = []
+    for c in out:
+        if c in _DASHES:
+            res.append("-")
+        elif c in _DOTS:
+            res.append("\u30fb")
+        elif c.isspace():
+            res.append(" ")
+        else:
+            res.append(ITAIJI.get(c, c))
+    return "".join(res)
+
+
+class _Table(dict):
+    """Lazy translate table: computes and caches the mapping the first time a code point is seen."""
+
+    def __missing__(self, cp: int) -> str:
+        value = _map_char(chr(cp))
+        self[cp] = value
+        return value
+
+
+_TABLE = _Table()
+
+# ---- character classes (on stage-1 output) ---------------------------------------------------
+_KANA = "\u3041-\u3096\u30a1-\u30fa\u30fc"
+_CJK = (
+    "\u3005-\u3007\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+)
+_LATIN = "a-z\u00df-\u024f"
+_CJK_RE = re.compile(f"[{_CJK}]")
+
+
+def is_cjk(ch: str) -> bool:
+    return _CJK_RE.match(ch) is not None
+
+
+_COMBINING_RE = re.compile(r"[^\s][\u0300-\u036f\u3099\u309a]+")
+_ITER_RE = re.compile("(?<=[\u3041-\u3096\u30a1-\u30fa])[\u309d\u309e\u30fd\u30fe]")
+_WS_RE = re.compile(" +")
+_KANA_DASH_RE = re.compile(f"(?<=[{_KANA}])-")
+_WORD_HYPHEN_RE = re.compile(f"(?<=[{_LATIN}])-(?=[{_LATIN}{_KANA}])")
+_WORD_DOT_RE = re.compile(f"(?<=[{_KANA}{_LATIN}])\u30fb(?=[{_KANA}{_LATIN}])")
+_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def _compose(m: re.Match[str]) -> str:
+    composed = unicodedata.normalize("NFC", m.group())
+    # Marks that did not compose carry no meaning for matching.
+    return "".join(c for c in composed if not unicodedata.combining(c))
+
+
+def _iteration(m: re.Match[str]) -> str:
+    prev = m.string[m.start() - 1]
+    if m.group() in "\u309e\u30fe":
+        voiced = unicodedata.normalize("NFC", prev + "\u3099")
+        return voiced if len(voiced) == 1 else prev
+    return prev
+
+
+def _space(m: re.Match[str]) -> str:
+    s, start, end = m.string, m.start(), m.end()
+    if start == 0 or end == len(s):
+        return ""
+    prev, nxt = s[start - 1], s[end]
+    if (is_cjk(prev) and (is_cjk(nxt) or nxt.isalnum())) or (is_cjk(nxt) and prev.isalnum()):
+        return ""
+    return " "
+
+
+Repl = Callable[[re.Match[str]], str] | str
+_RULES: tuple[tuple[re.Pattern[str], Repl], ...] = (
+    (_COMBINING_RE, _compose),
+    (_ITER_RE, _iteration),
+    (_WS_RE, _space),
+    (_KANA_DASH_RE, "\u30fc"),
+    (_WORD_HYPHEN_RE, ""),
+    (_WORD_DOT_RE, ""),
+    (_THOUSANDS_RE, ""),
+)
+
+
+def normalize(text: str) -> str:
+    """The matching form of `text` (see module docstring). Idempotent."""
+    s = text.translate(_TABLE)
+    for pattern, repl in _RULES:
+        s = pattern.sub(repl, s)
+    return s
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
+    """`normalize(text)` plus, for each normalised character, the index of its source character."""
+    pieces: list[str] = []
+    offsets: list[int] = []
+    table = _TABLE
+    for i, ch in enumerate(text):
+        mapped = table[ord(ch)]
+        if mapped:
+            pieces.append(mapped)
+            offsets.extend([i] * len(mapped))
+    s = "".join(pieces)
+    for pattern, repl in _RULES:
+        out: list[str] = []
+        new_offsets: list[int] = []
+        last = 0
+        for m in pattern.finditer(s):
+            start = m.start()
+            out.append(s[last:start])
+            new_offsets.extend(offsets[last:start])
+            r = repl(m) if callable(repl) else repl
+            if r:
+                out.append(r)
+                new_offsets.extend([offsets[start]] * len(r))
+            last = m.end()
+        if last == 0 and not out:
+            continue
+        out.append(s[last:])
+        new_offsets.extend(offsets[last:])
+        s, offsets = "".join(out), new_offsets
+    return s, offsets
+
+
+@lru_cache(maxsize=4096)
+def normalize_cached(text: str) -> str:
+    return normalize(text)

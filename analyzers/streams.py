@@ -1,0 +1,130 @@
+"""Token streams for one text field (index side) or one query term/variant (query side).
+
+Engines index each stream as space-joined tokens with a whitespace tokenizer, so a token never
+contains whitespace and a token's position is its index in the stream. Positions are contiguous
+across punctuation and spaces (no gaps), identically on both sides, so a phrase that spans a ・ or
+a space in the query still lines up with the index.
+
+- morph: fugashi + unidic-lite surface forms of the normalised text (no lemmas: unidic's lemma of
+  クラウド is "crowd" and of 東京 a reading, both would create false matches), minus a small stop
+  list of particles/auxiliaries and tokens without letters or digits.
+- bigram: a text is cut into runs of letters/digits (everything else separates). Inside a run,
+  Latin words (ASCII/Latin letters, digits attached to them: "aws", "lgwan", "wifi") are one token
+  each; every other segment (kanji, kana, digits) gives one overlapping bigram per character
+  position, or the character itself when the segment is one character long.
+  Consecutive bigrams = substring match: 委託 matches 業務委託, 再委託 matches 再委託先.
+- unigram: one token per non-Latin character, Latin words whole (single-character queries).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import fugashi
+import unidic_lite
+
+from analyzers.normalize import _LATIN, normalize
+from analyzers.query_model import TokenStreams
+
+MAX_TOKEN_CHARS = 64  # engines reject or drop very long tokens; cut identically on both sides
+
+_RUN_RE = re.compile(r"[^\W_]+")
+_LATIN_WORD_RE = re.compile(f"[{_LATIN}0-9]*[{_LATIN}][{_LATIN}0-9]*")
+_HAS_LATIN_RE = re.compile(f"[{_LATIN}]")
+_WORDCHAR_RE = re.compile(r"[^\W_]")
+
+# Particles, auxiliaries and light verbs that carry no search meaning on their own. Punctuation and
+# symbols are dropped by the "has a letter or digit" rule. Kept small on purpose: the bigram stream
+# guarantees recall, the morph stream is for ranking.
+STOP_WORDS: frozenset[str] = frozenset(
+    """
+    の に を は が と で て も へ や か から まで より など ね よ な だ た です ます ません でし でした
+    する し さ され せ れ られ れる られる いる い ある あり あっ ない なかっ ず ぬ う よう ば けれ
+    って ので のに けど けれど ところ こと もの ため ほか および 及び 並びに 又は または かつ
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def _tagger() -> fugashi.GenericTagger:
+    # GenericTagger + wakati: surfaces only, ~2x faster than building unidic feature tuples.
+    return fugashi.GenericTagger(f"-r /dev/null -d {unidic_lite.DICDIR} -Owakati")
+
+
+_keep_cache: dict[str, bool] = {}
+
+
+def _keep(tok: str) -> bool:
+    k = _keep_cache.get(tok)
+    if k is None:
+        k = tok not in STOP_WORDS and _WORDCHAR_RE.search(tok) is not None
+        if len(_keep_cache) < 200_000:
+            _keep_cache[tok] = k
+    return k
+
+
+def _morph(norm: str) -> list[str]:
+    if not norm:
+        return []
+    return [t[:MAX_TOKEN_CHARS] for t in _tagger().parse(norm).split() if _keep(t)]
+
+
+def _char_streams(norm: str) -> tuple[list[str], list[str]]:
+    bigram: list[str] = []
+    unigram: list[str] = []
+    for run in _RUN_RE.findall(norm):
+        if _HAS_LATIN_RE.search(run) is None:
+            segments = ((False, run),)
+        else:
+            segments = _split_latin(run)
+        for is_word, seg in segments:
+            if is_word:
+                w = seg[:MAX_TOKEN_CHARS]
+                bigram.append(w)
+                unigram.append(w)
+            elif len(seg) == 1:
+                bigram.append(seg)
+                unigram.append(seg)
+            else:
+                bigram.extend([seg[i:i + 2] for i in range(len(seg) - 1)])
+                unigram.extend(seg)
+    return bigram, unigram
+
+
+def _split_latin(run: str) -> list[tuple[bool, str]]:
+    out: list[tuple[bool, str]] = []
+    last = 0
+    for m in _LATIN_WORD_RE.finditer(run):
+        if m.start() > last:
+            out.append((False, run[last:m.start()]))
+        out.append((True, m.group()))
+        last = m.end()
+    if last < len(run):
+        out.append((False, run[last:]))
+    return out
+
+
+def streams_of_normalized(norm: str) -> TokenStreams:
+    bigram, unigram = _char_streams(norm)
+    return TokenStreams(morph=tuple(_morph(norm)), bigram=tuple(bigram), unigram=tuple(unigram))
+
+
+def index_streams(text: str) -> TokenStreams:
+    """Index-side streams for one text field."""
+    return streams_of_normalized(normalize(text))
+
+
+def term_streams(text: str) -> TokenStreams:
+    """Query-side streams for one term or synonym variant.
+
+    Same analysis as the index side, except that a term made only of stop words keeps them in the
+    morph stream (searching for "及び" must not become an empty query). The bigram and unigram
+    streams are never empty when the term has a letter or digit.
+    """
+    norm = normalize(text)
+    bigram, unigram = _char_streams(norm)
+    morph = _morph(norm)
+    if not morph and bigram:
+        morph = [t[:MAX_TOKEN_CHARS] for t in _tagger().parse(norm).split()
+                 if _WORDCHAR_RE.search(t)] or list(bigram)
+    return TokenStreams(morph=tuple(morph), bigram=tuple(bigram), unigram=tuple(unigram))
