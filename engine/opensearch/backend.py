@@ -40,7 +40,13 @@ class OpenSearchBackend:
             try:
                 return self.client.search(index=self.alias, body=body)
             except osx.NotFoundError as exc:
-                raise BackendUnavailable(f"OpenSearch index {self.alias!r} does not exist: run `council-search index`") from exc
+                self._raise_if_no_index(exc)
+                raise
+
+    def _raise_if_no_index(self, exc: osx.NotFoundError) -> None:
+        """A 404 for a missing document is an answer; for a missing index it is an outage."""
+        if exc.error == "index_not_found_exception":
+            raise BackendUnavailable(f"OpenSearch index {self.alias!r} does not exist: run `council-search index`") from exc
 
     @staticmethod
     def _total(res: dict[str, Any]) -> int:
@@ -57,6 +63,29 @@ class OpenSearchBackend:
             scores=[float(h["_score"]) if h.get("_score") is not None else 0.0 for h in hits],
             total=self._total(res),
         )
+
+    def match_ids(self, query: ParsedQuery, filters: Filters, ids: list[str]) -> set[str]:
+        """Which of `ids` the keyword query (with filters) matches (the embedded engine's optional
+        extension, used by hybrid mode for exact totals and facet counts)."""
+        if not ids:
+            return set()
+        res = self._search(dsl.match_ids_body(query, filters, ids))
+        return {h["_id"] for h in res["hits"]["hits"]}
+
+    def same_project(self, case_id: str) -> list[str]:
+        """Ids of the cases sharing the case's normalised 事業名 (including itself), oldest first."""
+        with unavailable_on_failure(self.settings.url):
+            try:
+                doc = self.client.get(index=self.alias, id=case_id, _source_includes=["project_key"])
+            except osx.NotFoundError as exc:
+                self._raise_if_no_index(exc)
+                return []
+        key = doc.get("_source", {}).get("project_key")
+        if not key:
+            return []
+        res = self._search({"query": {"term": {"project_key": key}}, "size": 1000, "_source": False,
+                            "sort": dsl.sort_spec(Sort.oldest)})
+        return [h["_id"] for h in res["hits"]["hits"]]
 
     def knn(self, vector: np.ndarray, filters: Filters, k: int, exclude: tuple[str, ...] = ()) -> Ranked:
         if k <= 0:
@@ -84,14 +113,16 @@ class OpenSearchBackend:
             try:
                 res = self.client.mget(index=self.alias, body={"ids": list(ids)}, _source_includes=[RECORD])
             except osx.NotFoundError as exc:
-                raise BackendUnavailable(f"OpenSearch index {self.alias!r} does not exist: run `council-search index`") from exc
+                self._raise_if_no_index(exc)
+                raise
         return {d["_id"]: d["_source"][RECORD] for d in res["docs"] if d.get("found")}
 
     def case_vector(self, case_id: str) -> np.ndarray | None:
         with unavailable_on_failure(self.settings.url):
             try:
                 res = self.client.get(index=self.alias, id=case_id, _source_includes=[CASE_VECTOR])
-            except osx.NotFoundError:
+            except osx.NotFoundError as exc:
+                self._raise_if_no_index(exc)
                 return None
         vec = res.get("_source", {}).get(CASE_VECTOR)
         return None if vec is None else np.asarray(vec, dtype=np.float32)

@@ -4,14 +4,16 @@ are covered by golden files even where no OpenSearch can run.
 User text reaches OpenSearch only as analysed tokens inside `match_phrase` / `term` clauses on
 whitespace-analysed fields: never through query_string / simple_query_string syntax.
 
-Keyword semantics (mirroring `analyzers.query_model` and the embedded engine):
+Keyword semantics (mirroring `analyzers.query_model` and `engine.embedded.query`, clause for clause,
+so both engines return the same hit sets):
 - groups are ANDed, the terms of a group ORed, the variants of a term ORed;
-- a variant *matches* when its bigram stream occurs contiguously in any text field (substring
-  semantics: 委託 finds 業務委託), or, for a one-character variant, its unigram occurs;
-- a morphological match (whole words in order, `MORPH_SLOP` gaps unless the user quoted a phrase)
-  only adds score, weighted `MORPH_WEIGHT` against `BIGRAM_WEIGHT`, times the field boost;
-  synonyms weigh `SYNONYM_WEIGHT`;
-- excluded terms must not match any text field.
+- a variant matches a field through its bigram phrase (substring recall: 委託 finds 業務委託; a
+  one-character variant without bigrams through the unigram field) or through its morphological
+  phrase (whole words in order, `MORPH_SLOP` gaps), each boosted by field, `BIGRAM_WEIGHT` /
+  `MORPH_WEIGHT`, and `SYNONYM_WEIGHT` for synonyms;
+- a quoted phrase must match as a bigram phrase; its morphological match only adds score;
+- an excluded term must not match (by either route) in any text field;
+- a case number / case id query puts the exact case first (constant score far above BM25).
 """
 from __future__ import annotations
 
@@ -22,12 +24,14 @@ import numpy as np
 from analyzers.query_model import ParsedQuery, Term, Variant
 from engine import ranking
 from engine.backend import FACETS, Filters, Sort
-from engine.opensearch.schema import DATE_FIELD, PASSAGE_VECTOR, PASSAGES, text_field
+from engine.opensearch.schema import DATE_FIELD, PASSAGE_VECTOR, PASSAGES, join_tokens, text_field
 from indexer.document import TEXT_FIELDS
 
 Query = dict[str, Any]
 MATCH_NONE: Query = {"match_none": {}}
 MATCH_ALL: Query = {"match_all": {}}
+# An exact case-number/id match scores this constant, far above any BM25 score (as in the embedded engine).
+CASE_NUMBER_BOOST = 1000.0
 # Ties (equal scores, equal dates) are broken by case number, then id, so paging is stable.
 TIE_BREAK: list[dict[str, Any]] = [{"number": {"order": "asc"}}, {"id": {"order": "asc"}}]
 
@@ -50,74 +54,83 @@ def _any(queries: list[Query]) -> Query:
 
 
 def _recall_clauses(variant: Variant, weight: float) -> list[Query]:
-    """The clauses that decide whether `variant` matches, one per text field."""
+    """Bigram-phrase clauses, one per text field (substring semantics)."""
     s = variant.streams
     out: list[Query] = []
     for field in TEXT_FIELDS:
-        boost = _round(ranking.FIELD_BOOSTS.get(field, 1.0) * ranking.BIGRAM_WEIGHT * weight)
+        boost = _round(ranking.FIELD_BOOSTS.get(field, 1.0) * weight * ranking.BIGRAM_WEIGHT)
         if s.bigram:
-            out.append({"match_phrase": {text_field(field, "bigram"): {"query": " ".join(s.bigram), "boost": boost}}})
-        elif len(s.unigram) == 1:
-            out.append({"term": {text_field(field, "unigram"): {"value": s.unigram[0], "boost": boost}}})
+            out.append({"match_phrase": {text_field(field, "bigram"): {"query": join_tokens(s.bigram), "boost": boost}}})
+        else:
+            chars = [u for u in s.unigram if u and not u.isspace()]
+            if len(chars) == 1:
+                out.append({"term": {text_field(field, "unigram"): {"value": join_tokens(chars), "boost": boost}}})
     return out
 
 
 def _morph_clauses(variant: Variant, phrase: bool, weight: float) -> list[Query]:
-    """Scoring-only clauses: the variant's morphological tokens, in order."""
-    tokens = variant.streams.morph
+    """Morphological-phrase clauses, one per text field (whole words in order)."""
+    tokens = [t for t in variant.streams.morph if t and not t.isspace()]
     if not tokens:
         return []
     slop = 0 if phrase else ranking.MORPH_SLOP
     out = []
     for field in TEXT_FIELDS:
-        boost = _round(ranking.FIELD_BOOSTS.get(field, 1.0) * ranking.MORPH_WEIGHT * weight)
-        clause: dict[str, Any] = {"query": " ".join(tokens), "boost": boost}
+        boost = _round(ranking.FIELD_BOOSTS.get(field, 1.0) * weight * ranking.MORPH_WEIGHT)
+        clause: dict[str, Any] = {"query": join_tokens(tokens), "boost": boost}
         if slop and len(tokens) > 1:
             clause["slop"] = slop
         out.append({"match_phrase": {text_field(field, "morph"): clause}})
     return out
 
 
-def variant_query(variant: Variant, phrase: bool) -> Query:
-    weight = ranking.SYNONYM_WEIGHT if variant.is_synonym else 1.0
+def variant_query(variant: Variant, phrase: bool, weight: float = 1.0) -> Query | None:
+    """One variant across all text fields; None if it has nothing to match with."""
     recall = _recall_clauses(variant, weight)
-    if not recall:
-        return MATCH_NONE  # nothing indexable (e.g. only punctuation): cannot match
-    return _boolean(must=[_any(recall)], should=_morph_clauses(variant, phrase, weight))
+    precision = _morph_clauses(variant, phrase, weight)
+    if phrase:
+        # the exact character sequence must occur; whole-word matches only add score
+        if not recall:
+            return None
+        return _boolean(must=[_any(recall)], should=precision)
+    if not recall and not precision:
+        return None
+    return _any(recall + precision)
 
 
-def term_query(term: Term) -> Query:
-    return _any([variant_query(v, term.phrase) for v in term.variants])
-
-
-def term_matches(term: Term) -> Query:
-    """Match condition only (no scoring clauses), for exclusions."""
-    return _any([c for v in term.variants for c in _recall_clauses(v, 1.0)])
+def term_query(term: Term) -> Query | None:
+    clauses = []
+    for v in term.variants:
+        q = variant_query(v, term.phrase, ranking.SYNONYM_WEIGHT if v.is_synonym else 1.0)
+        if q is not None:
+            clauses.append(q)
+    return _any(clauses) if clauses else None
 
 
 def text_query(query: ParsedQuery) -> Query:
-    """The scored match part of a keyword search (no filters)."""
-    must = [_any([term_query(t) for t in g.terms]) for g in query.groups]
-    must_not = [term_matches(t) for t in query.excluded]
+    """The scored match part of a keyword search, exclusions included (no filters)."""
+    must: list[Query] = []
+    for group in query.groups:
+        g = [q for q in (term_query(t) for t in group.terms) if q is not None]
+        if not g:
+            return MATCH_NONE  # a group that cannot match anything (e.g. only punctuation)
+        must.append(_any(g))
     exact: list[Query] = []
-    if query.case_id:
-        exact.append({"term": {"id": {"value": query.case_id}}})
     if query.case_number is not None:
         exact.append({"term": {"number": {"value": int(query.case_number)}}})
-    if not must and not exact:
-        must = [MATCH_ALL]
-    if exact and must:
-        # A number-looking query: the exact case first (a constant score above any BM25 score),
-        # text matches after it.
+    if query.case_id:
+        exact.append({"term": {"id": {"value": query.case_id}}})
+    text: Query | None = None
+    if must:
         text = must[0] if len(must) == 1 else {"bool": {"must": must}}
-        pinned = {"constant_score": {"filter": _any(exact), "boost": EXACT_BOOST}}
-        return _boolean(should=[pinned, text], minimum_should_match=1, must_not=must_not)
     if exact:
-        return _boolean(must=[{"constant_score": {"filter": _any(exact), "boost": EXACT_BOOST}}], must_not=must_not)
-    return _boolean(must=must, must_not=must_not)
-
-
-EXACT_BOOST = 1000.0
+        # identifier fast path: the exact case first, text matches (if any) after it
+        fast = {"constant_score": {"filter": _any(exact), "boost": CASE_NUMBER_BOOST}}
+        text = fast if text is None else {"bool": {"should": [fast, text], "minimum_should_match": 1}}
+    excluded = [q for q in (term_query(t) for t in query.excluded) if q is not None]
+    if not excluded:
+        return text if text is not None else MATCH_ALL
+    return _boolean(must=[text if text is not None else MATCH_ALL], must_not=excluded)
 
 
 def filter_clauses(filters: Filters) -> list[Query]:
@@ -160,6 +173,13 @@ def keyword_body(query: ParsedQuery, filters: Filters, sort: Sort, offset: int, 
         "track_total_hits": True,
         "_source": False,
     }
+
+
+def match_ids_body(query: ParsedQuery, filters: Filters, ids: list[str]) -> dict[str, Any]:
+    """Which of `ids` the keyword query (with filters) matches."""
+    q = _filtered(text_query(query), filters)
+    return {"query": {"bool": {"must": [q], "filter": [{"ids": {"values": list(ids)}}]}},
+            "size": len(ids), "_source": False, "track_total_hits": False}
 
 
 def facet_body(query: ParsedQuery, filters: Filters, size: int = 100) -> dict[str, Any]:

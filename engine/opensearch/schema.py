@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -51,6 +52,12 @@ def index_body(dimension: int | None, meta: dict[str, Any] | None = None, versio
     return body
 
 
+def join_tokens(tokens) -> str:
+    """Tokens → text that a whitespace tokenizer splits back into exactly these tokens (the same
+    joining as the embedded writer's, so both engines index identical terms)."""
+    return " ".join(re.sub(r"\s", "\u2581", t) for t in tokens if t and not t.isspace())
+
+
 def _vector(v: np.ndarray) -> list[float]:
     return [float(x) for x in np.asarray(v, dtype=np.float32).ravel()]
 
@@ -69,7 +76,7 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
         src[facet] = list(doc.facets.get(facet, []))
     for field in TEXT_FIELDS:
         streams = doc.streams.get(field)
-        src[field] = {s: (" ".join(getattr(streams, s)) if streams else "") for s in STREAMS}
+        src[field] = {s: (join_tokens(getattr(streams, s)) if streams else "") for s in STREAMS}
     if doc.case_vector is not None:
         src[CASE_VECTOR] = _vector(doc.case_vector)
     if doc.passage_vectors is not None and len(doc.passage_vectors):

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+import numpy as np
 from opensearchpy import OpenSearch, helpers
 from opensearchpy import exceptions as osx
 
@@ -59,6 +60,9 @@ class OpenSearchWriter:
         self.index: str | None = None
         self.stats = BulkStats()
         self.deleted: list[str] = []
+        self._dim: int | None = None
+        self._seen: set[str] = set()
+        self._passages = 0
 
     @classmethod
     def from_env(cls) -> "OpenSearchWriter":
@@ -73,6 +77,7 @@ class OpenSearchWriter:
             raise RuntimeError("OpenSearchWriter is single-use: open() was already called")
         stamp = info.built_at.astimezone(dt.timezone.utc).strftime("%Y%m%dt%H%M%S%f")
         self.index = f"{self.alias}-v{MAPPING_VERSION}-{stamp}"
+        self._dim = info.dim
         body = index_body(info.dim, meta={"build": info.to_json(), "alias": self.alias})
         # Bulk loading is faster without periodic refreshes; commit() restores the mapping's value.
         body["settings"]["index"]["refresh_interval"] = "-1"
@@ -87,6 +92,8 @@ class OpenSearchWriter:
     def add(self, docs: Sequence[IndexDocument]) -> None:
         if self.index is None:
             raise RuntimeError("add() before open()")
+        for doc in docs:
+            self._check(doc)
         actions = ({"_index": self.index, "_id": d.id, "_source": to_source(d)} for d in docs)
         batch_errors: list[tuple[str, str]] = []
         with unavailable_on_failure(self.settings.url):
@@ -116,6 +123,20 @@ class OpenSearchWriter:
             # Fail the build: an index missing documents must not replace a complete one.
             raise IndexingError(f"{len(batch_errors)} document(s) rejected by OpenSearch: {listed}{more}", batch_errors)
 
+    def _check(self, doc: IndexDocument) -> None:
+        """The embedded writer's checks, so a bad document fails both backends the same way."""
+        if doc.id in self._seen:
+            raise ValueError(f"duplicate case id {doc.id!r} in one build")
+        self._seen.add(doc.id)
+        if self._dim:
+            pv = doc.passage_vectors
+            if pv is None or doc.case_vector is None:
+                raise ValueError(f"{doc.id}: this build has embeddings but the document has none")
+            shape = np.asarray(pv).shape
+            if len(shape) != 2 or shape[0] == 0 or shape[1] != self._dim or np.asarray(doc.case_vector).size != self._dim:
+                raise ValueError(f"{doc.id}: passage vectors of shape {shape}, expected (n>0, {self._dim})")
+            self._passages += shape[0]
+
     def commit(self, info: BuildInfo) -> str:
         if self.index is None:
             raise RuntimeError("commit() before open()")
@@ -127,8 +148,8 @@ class OpenSearchWriter:
             count = int(self.client.count(index=index)["count"])
             if count != self.stats.indexed:
                 raise IndexingError(f"index {index} holds {count} documents, {self.stats.indexed} were sent", [])
-            if info.records and count != info.records:
-                raise IndexingError(f"index {index} holds {count} documents, the build has {info.records} records", [])
+            info.records = count
+            info.passages = self._passages
             # The final build info (record counts are known only now) goes into the mapping's _meta.
             self.client.indices.put_mapping(index=index, body={"_meta": {
                 "mapping_version": MAPPING_VERSION, "alias": self.alias, "build": info.to_json()}})
