@@ -132,7 +132,7 @@ def parse_summary(lines: list[str], end: int, numbers: set[int], categories_voca
     i = header + 1
     while i < end:
         n = _row_number(lines[i])
-        if n is None or n in seen or (numbers and n not in numbers):
+        if n is None or n in seen:
             i += 1  # between rows: header continuation, page header block, footer
             continue
         start_line = i
@@ -166,6 +166,9 @@ def parse_summary(lines: list[str], end: int, numbers: set[int], categories_voca
             if sep != "blank":
                 sep = "newline"
         if date is None:
+            if n not in numbers:
+                i = start_line + 1  # a stray number (no detail sheet, no date): not a row
+                continue
             raise ParseError(f"summary row №{n} (line {start_line + 1}) has no 付議日 (e.g. 7月28日): truncated or not a case list")
         if not result_tokens:
             # Result alone on the next non-blank line.
@@ -238,43 +241,36 @@ def _header_start(lines: list[str], h: int, floor: int, want: str | None) -> tup
     return candidates[0]
 
 
-def _is_page_number(line: str, index: int, detail_origin: int) -> bool:
-    """A bare number on its own line that fits the page numbering of the detail sheets.
+def _is_bare_number(line: str) -> bool:
+    return bool(re.fullmatch(r"[0-9]{1,3}", nfkc(strip_line(line))))
 
-    Page numbers count pages from the first detail sheet; a page holds some 30–200 extracted
-    lines, so a bare number far off that rate (table row numbers 1–7 inside a diagram) is kept.
+
+# Page numbers glued to text: two or three ASCII digits straight after a non-digit character.
+_GLUED_PAGE = re.compile(r"(?<=[^0-9０-９\s,，.．])[0-9]{2,3}\s*$")
+
+
+def parse_detail(lines: list[str], sheet: DetailSheet, warnings: list[str]) -> None:
+    """Split a sheet into its labelled cells, the body and the attachment.
+
+    Page numbers survive the extraction only at two page feet, which is where they are removed
+    (bare numbers elsewhere are table row numbers, e.g. №21's log): the page that ends with
+    `別紙のとおり` (a bare number on the next line), and the sheet's last page (a bare number
+    before the next header, already outside `sheet.end`, or digits glued to the last line).
     """
-    t = nfkc(strip_line(line))
-    if not re.fullmatch(r"[0-9]{1,3}", t):
-        return False
-    n = int(t)
-    if n == 0:
-        return False
-    rate = (index - detail_origin) / n
-    return 30 <= rate <= 200
-
-
-_GLUED_PAGE = re.compile(r"(?<=[^0-9０-９\s])([0-9]{1,3})\s*$")
-
-
-def _strip_glued_page_number(line: str, index: int, detail_origin: int) -> str:
-    m = _GLUED_PAGE.search(line)
-    if m and _is_page_number(m.group(1), index, detail_origin):
-        return line[: m.start()].rstrip(" ")
-    return line
-
-
-def parse_detail(lines: list[str], sheet: DetailSheet, detail_origin: int, warnings: list[str]) -> None:
-    # Clean the sheet's lines: page numbers (alone or glued to the sheet's last line) go.
     idx = list(range(sheet.header_line + 1, sheet.end + 1))
     clean: list[tuple[int, str]] = []
-    last_nonblank = max((k for k in idx if strip_line(lines[k])), default=None)
+    after_reference = False
     for k in idx:
         line = lines[k]
-        if _is_page_number(line, k, detail_origin):
-            continue
-        if k == last_nonblank:
-            line = _strip_glued_page_number(line, k, detail_origin)
+        stripped = strip_line(line)
+        if after_reference and stripped:
+            after_reference = False
+            if _is_bare_number(stripped):
+                continue
+        if _ATTACHMENT_REF.match(stripped):
+            after_reference = True
+        if k == sheet.end:
+            line = _GLUED_PAGE.sub("", line)
         clean.append((k, line))
 
     # Locate labels in order.
@@ -369,6 +365,17 @@ def _cross_check(row: SummaryRow, sheet: DetailSheet, warnings: list[str]) -> No
         warnings.append(f"№{n}: categories differ: summary {'、'.join(row.categories)} vs detail sheet {'、'.join(detail_cats)}")
 
 
+def _ranges(numbers: list[int]) -> str:
+    """[3, 4, 5, 9] → '3–5, 9' (error messages stay short for a file cut in half)."""
+    parts = []
+    for n in numbers:
+        if parts and parts[-1][1] == n - 1:
+            parts[-1][1] = n
+        else:
+            parts.append([n, n])
+    return ", ".join(f"{a}–{b}" if a != b else f"{a}" for a, b in parts)
+
+
 def parse_shinjuku_case_list(text: str, manifest: ReportManifest, source_file: str) -> ParseResult:
     if not text.strip():
         raise ParseError("the file is empty")
@@ -403,6 +410,13 @@ def parse_shinjuku_case_list(text: str, manifest: ReportManifest, source_file: s
     if not rows:
         raise ParseError("the summary table has no rows")
 
+    missing_sheets = sorted(set(by_number) - set(numbers))
+    missing_rows = sorted(set(numbers) - set(by_number))
+    if missing_sheets:
+        raise ParseError(f"summary rows without a detail sheet: №{_ranges(missing_sheets)} (truncated file?)")
+    if missing_rows:
+        raise ParseError(f"detail sheets without a summary row: №{_ranges(missing_rows)}")
+
     sheets: list[DetailSheet] = []
     floor = max(r.line for r in rows)  # the first header cannot start inside the summary rows
     for h, n in headers:
@@ -410,22 +424,18 @@ def parse_shinjuku_case_list(text: str, manifest: ReportManifest, source_file: s
         start, title = _header_start(lines, h, floor, row.title if row else None)
         sheets.append(DetailSheet(number=n, start=start, header_line=h, title=title))
         floor = h + 1
-    detail_origin = sheets[0].start
     for k, sheet in enumerate(sheets):
         nxt = sheets[k + 1].start if k + 1 < len(sheets) else len(lines)
         end = nxt - 1
-        while end > sheet.header_line and (not strip_line(lines[end]) or _is_page_number(lines[end], end, detail_origin)):
+        while end > sheet.header_line and (not strip_line(lines[end]) or _is_bare_number(lines[end])):
             end -= 1
         sheet.end = end
     for sheet in sheets:
-        parse_detail(lines, sheet, detail_origin, warnings)
+        parse_detail(lines, sheet, warnings)
 
-    missing_sheets = sorted(set(by_number) - set(numbers))
-    missing_rows = sorted(set(numbers) - set(by_number))
-    if missing_sheets:
-        raise ParseError(f"summary rows without a detail sheet: {missing_sheets} (truncated file?)")
-    if missing_rows:
-        raise ParseError(f"detail sheets without a summary row: {missing_rows}")
+    last = max(sheets, key=lambda s: s.start)
+    if last.last_label and not any(strip_line(line) for line in last.attachment_lines):
+        raise ParseError(f"detail sheet №{last.number} ends at 別紙のとおり with no attachment text: truncated file?")
 
     records: list[CaseRecord] = []
     for sheet in sorted(sheets, key=lambda s: s.number):
