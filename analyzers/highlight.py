@@ -27,11 +27,13 @@ _LAT = f"[{_LATIN}0-9]"
 def _variant_pattern(norm: str) -> re.Pattern[str] | None:
     parts: list[str] = []
     for run in _RUN_RE.findall(norm):
+        run = run.replace("\u30fb", "")
         for is_word, seg in _split_latin(run) if re.search(f"[{_LATIN}]", run) else ((False, run),):
             if is_word:
                 parts.append(f"(?<!{_LAT}){re.escape(seg)}(?!{_LAT})")
             else:
-                parts.append(re.escape(seg))
+                # The bigram stream ignores ・ inside a run; so does the highlighter.
+                parts.append("\u30fb?".join(map(re.escape, seg)))
     if not parts:
         return None
     return re.compile(_SEP.join(parts))

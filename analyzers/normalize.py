@@ -114,9 +114,9 @@ def is_cjk(ch: str) -> bool:
 
 
 _COMBINING_RE = re.compile(r"[^\s][\u0300-\u036f\u3099\u309a]+")
-_ITER_RE = re.compile("(?<=[\u3041-\u3096\u30a1-\u30fa])[\u309d\u309e\u30fd\u30fe]")
+_ITER_RE = re.compile("(?<=[\u3041-\u3096\u30a1-\u30fa])[\u309d\u309e\u30fd\u30fe]+")
 _WS_RE = re.compile(" +")
-_KANA_DASH_RE = re.compile(f"(?<=[{_KANA}])-")
+_KANA_DASH_RE = re.compile(f"(?<=[{_KANA}\u309d\u309e\u30fd\u30fe])-+")
 _WORD_HYPHEN_RE = re.compile(f"(?<=[{_LATIN}])-(?=[{_LATIN}{_KANA}])")
 _WORD_DOT_RE = re.compile(f"(?<=[{_KANA}{_LATIN}])\u30fb(?=[{_KANA}{_LATIN}])")
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
@@ -130,10 +130,14 @@ def _compose(m: re.Match[str]) -> str:
 
 def _iteration(m: re.Match[str]) -> str:
     prev = m.string[m.start() - 1]
-    if m.group() in "\u309e\u30fe":
-        voiced = unicodedata.normalize("NFC", prev + "\u3099")
-        return voiced if len(voiced) == 1 else prev
-    return prev
+    out = []
+    for mark in m.group():
+        if mark in "\u309e\u30fe":
+            voiced = unicodedata.normalize("NFC", prev + "\u3099")
+            out.append(voiced if len(voiced) == 1 else prev)
+        else:
+            out.append(prev)
+    return "".join(out)
 
 
 def _space(m: re.Match[str]) -> str:
@@ -148,10 +152,11 @@ def _space(m: re.Match[str]) -> str:
 
 Repl = Callable[[re.Match[str]], str] | str
 _RULES: tuple[tuple[re.Pattern[str], Repl], ...] = (
+    # Order matters for idempotence: no rule may create a match for an earlier one.
     (_COMBINING_RE, _compose),
-    (_ITER_RE, _iteration),
+    (_KANA_DASH_RE, lambda m: "\u30fc" * len(m.group())),
     (_WS_RE, _space),
-    (_KANA_DASH_RE, "\u30fc"),
+    (_ITER_RE, _iteration),
     (_WORD_HYPHEN_RE, ""),
     (_WORD_DOT_RE, ""),
     (_THOUSANDS_RE, ""),
@@ -188,7 +193,10 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
             r = repl(m) if callable(repl) else repl
             if r:
                 out.append(r)
-                new_offsets.extend([offsets[start]] * len(r))
+                if len(r) == m.end() - start:
+                    new_offsets.extend(offsets[start:m.end()])
+                else:
+                    new_offsets.extend([offsets[start]] * len(r))
             last = m.end()
         if last == 0 and not out:
             continue

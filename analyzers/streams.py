@@ -8,7 +8,8 @@ a space in the query still lines up with the index.
 - morph: fugashi + unidic-lite surface forms of the normalised text (no lemmas: unidic's lemma of
   クラウド is "crowd" and of 東京 a reading, both would create false matches), minus a small stop
   list of particles/auxiliaries and tokens without letters or digits.
-- bigram: a text is cut into runs of letters/digits (everything else separates). Inside a run,
+- bigram: a text is cut into runs of letters/digits (everything else separates; ・ is dropped and
+  joins, so 申請・届出 = 申請届出). Inside a run,
   Latin words (ASCII/Latin letters, digits attached to them: "aws", "lgwan", "wifi") are one token
   each; every other segment (kanji, kana, digits) gives one overlapping bigram per character
   position, or the character itself when the segment is one character long.
@@ -26,9 +27,12 @@ import unidic_lite
 from analyzers.normalize import _LATIN, normalize
 from analyzers.query_model import TokenStreams
 
+_concat = str.__add__
 MAX_TOKEN_CHARS = 64  # engines reject or drop very long tokens; cut identically on both sides
 
-_RUN_RE = re.compile(r"[^\W_]+")
+# A run: letters/digits, possibly joined by ・ (電子申請・届出 is one run for the bigram stream, so
+# a query written with or without the ・ matches; the morph stream still sees the ・).
+_RUN_RE = re.compile(r"[^\W_]+(?:\u30fb[^\W_]+)*")
 _LATIN_WORD_RE = re.compile(f"[{_LATIN}0-9]*[{_LATIN}][{_LATIN}0-9]*")
 _HAS_LATIN_RE = re.compile(f"[{_LATIN}]")
 _WORDCHAR_RE = re.compile(r"[^\W_]")
@@ -51,28 +55,43 @@ def _tagger() -> fugashi.GenericTagger:
     return fugashi.GenericTagger(f"-r /dev/null -d {unidic_lite.DICDIR} -Owakati")
 
 
-_keep_cache: dict[str, bool] = {}
+# Token -> keep? decided once per distinct token (the vocabulary is small); the loop below then
+# costs two set lookups per token instead of a regex.
+_KEEP: set[str] = set()
+_DROP: set[str] = set(STOP_WORDS)
 
 
-def _keep(tok: str) -> bool:
-    k = _keep_cache.get(tok)
-    if k is None:
-        k = tok not in STOP_WORDS and _WORDCHAR_RE.search(tok) is not None
-        if len(_keep_cache) < 200_000:
-            _keep_cache[tok] = k
-    return k
+def _filter(tokens: list[str]) -> list[str]:
+    keep, drop = _KEEP, _DROP
+    out: list[str] = []
+    append = out.append
+    for t in tokens:
+        if t in keep:
+            append(t)
+        elif t in drop:
+            continue
+        elif _WORDCHAR_RE.search(t) is not None:
+            t = t[:MAX_TOKEN_CHARS]
+            if len(keep) < 500_000:
+                keep.add(t)
+            append(t)
+        elif len(drop) < 500_000:
+            drop.add(t)
+    return out
 
 
 def _morph(norm: str) -> list[str]:
     if not norm:
         return []
-    return [t[:MAX_TOKEN_CHARS] for t in _tagger().parse(norm).split() if _keep(t)]
+    return _filter(_tagger().parse(norm).split())
 
 
 def _char_streams(norm: str) -> tuple[list[str], list[str]]:
     bigram: list[str] = []
     unigram: list[str] = []
     for run in _RUN_RE.findall(norm):
+        if "\u30fb" in run:
+            run = run.replace("\u30fb", "")
         if _HAS_LATIN_RE.search(run) is None:
             segments = ((False, run),)
         else:
@@ -86,7 +105,7 @@ def _char_streams(norm: str) -> tuple[list[str], list[str]]:
                 bigram.append(seg)
                 unigram.append(seg)
             else:
-                bigram.extend([seg[i:i + 2] for i in range(len(seg) - 1)])
+                bigram.extend(map(_concat, seg[:-1], seg[1:]))
                 unigram.extend(seg)
     return bigram, unigram
 

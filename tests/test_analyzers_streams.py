@@ -1,0 +1,110 @@
+"""Token streams: exact output for domain terms, and the substring/recall guarantees."""
+import pytest
+
+from analyzers import STOP_WORDS, index_streams, term_streams
+
+# (text, morph, bigram) -- unigram is always one token per character for these terms.
+DOMAIN_TERMS = [
+    ("ガバメントクラウド", ["ガバメント", "クラウド"],
+     ["ガバ", "バメ", "メン", "ント", "トク", "クラ", "ラウ", "ウド"]),
+    ("再委託", ["再", "委託"], ["再委", "委託"]),
+    ("特定個人情報保護評価", ["特定", "個人", "情報", "保護", "評価"],
+     ["特定", "定個", "個人", "人情", "情報", "報保", "保護", "護評", "評価"]),
+    ("東京共同電子申請・届出サービス", ["東京", "共同", "電子", "申請", "届出", "サービス"],
+     ["東京", "京共", "共同", "同電", "電子", "子申", "申請", "請届", "届出", "出サ", "サー", "ービ", "ビス"]),
+    ("外部結合", ["外部", "結合"], ["外部", "部結", "結合"]),
+    ("個人番号", ["個人", "番号"], ["個人", "人番", "番号"]),
+    ("マイナポータル", ["マイナ", "ポータル"], ["マイ", "イナ", "ナポ", "ポー", "ータ", "タル"]),
+    ("業務委託", ["業務", "委託"], ["業務", "務委", "委託"]),
+]
+
+
+@pytest.mark.parametrize("text, morph, bigram", DOMAIN_TERMS, ids=[t[0] for t in DOMAIN_TERMS])
+def test_domain_term_streams(text, morph, bigram):
+    s = index_streams(text)
+    assert list(s.morph) == morph
+    assert list(s.bigram) == bigram
+    assert list(s.unigram) == [c for c in text if c != "・"]
+    # Query side gives the same streams for a plain term.
+    assert term_streams(text) == s
+
+
+def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    n = len(needle)
+    return any(haystack[i:i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+@pytest.mark.parametrize("query, text", [
+    ("再委託", "再委託先の事業者"),
+    ("委託", "業務委託を行う"),
+    ("個人番号", "個人番号カードの交付"),
+    ("クラウド", "ガバメントクラウド"),
+    ("AWS", "ガバメントクラウド（ＡＷＳ）"),
+    ("LINE", "ＬＩＮＥを活用した電子申請"),
+    ("パブリックコメント", "パブリック・コメントの実施"),
+    ("令和7年度", "令和 7 年度末までに"),
+    ("電子申請・届出", "東京共同電子申請・届出サービス"),
+    ("電子申請 届出", "東京共同電子申請・届出サービス"),  # separators may differ between query and text
+])
+def test_bigram_phrase_is_substring_match(query, text):
+    q, t = term_streams(query), index_streams(text)
+    assert _contains(t.bigram, q.bigram)
+
+
+def test_bigrams_do_not_cross_run_boundaries():
+    s = index_streams("委託、再委託")
+    assert "託再" not in s.bigram
+    assert list(s.bigram) == ["委託", "再委", "委託"]
+
+
+def test_latin_words_are_whole_tokens():
+    s = index_streams("ＬＩＮＥとLGWAN、Wi-Fiとe-learning")
+    assert "line" in s.bigram and "lgwan" in s.bigram and "wifi" in s.bigram and "elearning" in s.bigram
+    assert "line" in s.morph and "lgwan" in s.morph
+    # A Latin word does not match inside another word.
+    assert not _contains(index_streams("online").bigram, term_streams("line").bigram)
+
+
+def test_single_character_runs_and_unigrams():
+    s = index_streams("課、係")
+    assert list(s.bigram) == ["課", "係"]
+    assert list(s.unigram) == ["課", "係"]
+    assert "課" in index_streams("情報システム課").unigram
+
+
+def test_morph_drops_stop_words_and_punctuation_only():
+    s = index_streams("個人情報の保護に関する法律に基づき、区が委託する。")
+    assert "の" not in s.morph and "に" not in s.morph and "、" not in s.morph and "。" not in s.morph
+    for word in ("個人", "情報", "保護", "法律", "委託"):
+        assert word in s.morph
+    assert not set(s.morph) & STOP_WORDS
+
+
+def test_morph_never_uses_lemmas():
+    # unidic's lemma of クラウド is "crowd": only surfaces are indexed.
+    s = index_streams("クラウドサービス")
+    assert "crowd" not in " ".join(s.morph)
+    assert "クラウド" in s.morph
+
+
+def test_tokens_never_contain_whitespace():
+    s = index_streams("Open Data の 活用\n令和 ５ 年\u3000度　ＡＷＳ　ｗｅｂ サイト")
+    for stream in (s.morph, s.bigram, s.unigram):
+        assert all(tok and not any(c.isspace() for c in tok) for tok in stream)
+
+
+def test_term_streams_never_empty_for_words():
+    for term in ("の", "及び", "a", "1", "①", "する"):
+        s = term_streams(term)
+        assert s.morph and s.bigram and s.unigram, term
+
+
+def test_empty_and_symbol_only_text():
+    assert index_streams("") == index_streams("、。・！")
+    assert index_streams("").bigram == ()
+
+
+def test_long_tokens_are_capped_identically():
+    word = "a" * 500
+    assert index_streams(word).bigram == term_streams(word).bigram
+    assert all(len(t) <= 64 for t in index_streams(word).bigram)
