@@ -115,7 +115,16 @@ class OpenSearchBackend:
             except osx.NotFoundError as exc:
                 self._raise_if_no_index(exc)
                 raise
-        return {d["_id"]: d["_source"][RECORD] for d in res["docs"] if d.get("found")}
+        out = {}
+        for d in res["docs"]:
+            err = d.get("error")
+            if err:  # mget reports a missing index per document, with status 200
+                if isinstance(err, dict) and err.get("type") == "index_not_found_exception":
+                    raise BackendUnavailable(f"OpenSearch index {self.alias!r} does not exist: run `council-search index`")
+                raise BackendUnavailable(f"OpenSearch could not fetch {d.get('_id')!r}: {err}")
+            if d.get("found"):
+                out[d["_id"]] = d["_source"][RECORD]
+        return out
 
     def case_vector(self, case_id: str) -> np.ndarray | None:
         with unavailable_on_failure(self.settings.url):

@@ -1,0 +1,151 @@
+"""OpenSearchBackend against osmem: an unreachable cluster or a missing index is BackendUnavailable
+(the API answers 503, /healthz says why), and everything recovers, without a restart, when the
+cluster is back. The outage is real on the wire: a proxy in front of osmem drops connections."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from analyzers import parse_query
+from council_search.settings import Settings
+from engine.backend import BackendUnavailable, Filters, Sort
+from engine.opensearch.backend import OpenSearchBackend
+from engine.opensearch.client import make_client
+from engine.opensearch.settings import OpenSearchSettings
+from engine.opensearch.writer import OpenSearchWriter
+from engine.searcher import Searcher
+from indexer.writer import BuildInfo, write_all
+from scenarios.corpus import build_info, documents
+from scenarios.proxy import RecordingProxy
+from service.app import create_app
+
+ALIAS = "council-cases"
+
+
+@pytest.fixture(scope="module")
+def loaded(osmem_server):
+    """A clone holding the corpus, with deterministic unit vectors (4-d) so case_vector() has data."""
+    clone = osmem_server.clone()
+    rng = np.random.default_rng(7)
+    docs = []
+    for d in documents():
+        pv = rng.normal(size=(2, 4)).astype(np.float32)
+        pv /= np.linalg.norm(pv, axis=1, keepdims=True)
+        cv = pv.mean(axis=0)
+        docs.append(type(d)(**{**d.__dict__, "passage_vectors": pv, "case_vector": cv / np.linalg.norm(cv)}))
+    settings = OpenSearchSettings(url=clone.url, index=ALIAS)
+    info = BuildInfo(built_at=dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.timezone.utc), analyzer_version="test",
+                     embedder="test-4d", dim=4)
+    write_all(OpenSearchWriter(make_client(settings), settings), info, [docs])
+    yield clone, docs
+    clone.close()
+
+
+@pytest.fixture
+def proxy(loaded):
+    p = RecordingProxy(loaded[0].url)
+    yield p
+    p.close()
+
+
+def _backend(url: str, index: str = ALIAS) -> OpenSearchBackend:
+    settings = OpenSearchSettings(url=url, index=index, timeout=3)
+    return OpenSearchBackend(make_client(settings), settings)
+
+
+def _calls(b: OpenSearchBackend, case_id: str):
+    q = parse_query("委託")
+    return {
+        "keyword": lambda: b.keyword(q, Filters(), Sort.relevance, 0, 10),
+        "facet_counts": lambda: b.facet_counts(q, Filters()),
+        "fetch": lambda: b.fetch([case_id]),
+        "case_vector": lambda: b.case_vector(case_id),
+        "info": lambda: b.info(),
+        "match_ids": lambda: b.match_ids(q, Filters(), [case_id]),
+        "same_project": lambda: b.same_project(case_id),
+        "knn": lambda: b.knn(np.ones(4, np.float32) / 2, Filters(), 5),
+    }
+
+
+def test_info_reports_the_build(loaded):
+    info = _backend(loaded[0].url).info()
+    assert info["records"] == 51 and info["embedder"] == "test-4d" and info["analyzer_version"] == "test"
+    assert info["built_at"] == dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.timezone.utc)
+    assert info["opensearch_version"] and info["alias"] == ALIAS and info["index"].startswith(ALIAS + "-v1-")
+
+
+def test_case_vector_round_trips(loaded):
+    clone, docs = loaded
+    b = _backend(clone.url)
+    got = b.case_vector(docs[5].id)
+    assert got.dtype == np.float32 and got.shape == (4,)
+    np.testing.assert_allclose(got, docs[5].case_vector, rtol=1e-6)
+    assert b.case_vector("no-such-case") is None
+
+
+def test_every_primitive_is_unavailable_while_the_cluster_is_down_and_recovers(loaded, proxy):
+    case_id = loaded[1][0].id
+    b = _backend(proxy.url)
+    assert b.fetch([case_id])  # up
+    proxy.down = True
+    for name, call in _calls(b, case_id).items():
+        with pytest.raises(BackendUnavailable, match="unreachable|timed out"):
+            call()
+    proxy.down = False
+    assert b.keyword(parse_query("委託"), Filters(), Sort.relevance, 0, 5).total > 0
+    assert b.info()["records"] == 51
+
+
+def test_missing_index_is_unavailable_with_a_hint(loaded):
+    b = _backend(loaded[0].url, index="no-such-alias")
+    for name, call in _calls(b, "x").items():
+        if name == "knn":
+            continue  # osmem refuses knn before looking at the index
+        with pytest.raises(BackendUnavailable, match="council-search index"):
+            call()
+
+
+def test_wrong_credentials_are_unavailable_not_a_crash(loaded):
+    proxy = RecordingProxy(loaded[0].url)
+    proxy.hooks.append(lambda m, p, b: (401, b'{"error":{"type":"security_exception","reason":"unauthorized"},"status":401}'))
+    try:
+        with pytest.raises(BackendUnavailable, match="credentials"):
+            _backend(proxy.url).info()
+    finally:
+        proxy.close()
+
+
+def test_api_answers_503_while_down_and_recovers(loaded, proxy):
+    searcher = Searcher(_backend(proxy.url), embedder=None)
+    client = TestClient(create_app(searcher, Settings(backend="opensearch")))
+    ok = client.get("/healthz")
+    assert ok.status_code == 200 and ok.json()["backend"] == "opensearch" and ok.json()["records"] == 51
+    assert client.get("/api/search", params={"q": "委託", "mode": "keyword"}).json()["total"] > 0
+
+    proxy.down = True
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["error"]["code"] == "backend_unavailable" and "OpenSearch" in health.json()["error"]["message"]
+    res = client.get("/api/search", params={"q": "委託", "mode": "keyword"})
+    assert res.status_code == 503 and res.json()["error"]["code"]
+
+    proxy.down = False
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/api/search", params={"q": "委託", "mode": "keyword"}).status_code == 200
+
+
+def test_app_configured_by_environment(loaded, monkeypatch):
+    """COUNCIL_SEARCH_BACKEND=opensearch + OPENSEARCH_* is all the API needs (as in docker compose)."""
+    monkeypatch.setenv("OPENSEARCH_URL", loaded[0].url)
+    monkeypatch.setenv("OPENSEARCH_INDEX", ALIAS)
+    settings = Settings(backend="opensearch", embedder="none-installed")
+    client = TestClient(create_app(None, settings))
+    health = client.get("/healthz")
+    assert health.status_code == 200, health.text
+    assert health.json()["backend"] == "opensearch"
+    res = client.get("/api/search", params={"q": "ガバメントクラウド", "mode": "keyword", "department": "戸籍住民課"})
+    assert res.status_code == 200 and res.json()["total"] >= 1
+    assert all("戸籍住民課" in h["departments"] for h in res.json()["hits"])
