@@ -62,6 +62,27 @@ _ORG = re.compile(
 )
 _LEGAL_PREFIX = re.compile(rf"^{_LEGAL_FORM}")
 _CONTRACT_WORD = re.compile(r"委託|受託")
+_OPEN, _CLOSE = "（(「『", "）)」』"
+# `（以下、「基金」という。）` right after a name defines its short form.
+_ABBREVIATION = re.compile(r"[（(]以下、?「([^」]{1,12})」")
+
+
+def sentences(text: str) -> list[str]:
+    """Split on 。 outside brackets: `（以下「基金」という。）` does not end a sentence."""
+    out: list[str] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif ch == "。" and depth == 0:
+            out.append(text[start : i + 1])
+            start = i + 1
+    if start < len(text):
+        out.append(text[start:])
+    return out
 _SPACES = re.compile(r"[ \u3000]+")
 
 
@@ -124,14 +145,28 @@ def contractors(body: str, attachment_lines: list[str]) -> list[str]:
         if name not in found:
             found.append(name)
 
-    sentences = [s for para in body.split("\n") for s in re.split(r"(?<=。)", para) if s]
-    for k, sentence in enumerate(sentences):
+    # Short forms defined in the body: 社会保険診療報酬支払基金（以下、「基金」という。）.
+    short_forms: dict[str, str] = {}
+    for start, end in _org_spans(body):
+        m = _ABBREVIATION.match(body, end)
+        if m:
+            short_forms[m.group(1)] = body[start:end]
+
+    parts = [s for para in body.split("\n") for s in sentences(para) if s]
+    for k, sentence in enumerate(parts):
         context = sentence
-        if k and not sentences[k - 1].endswith("。"):
-            context += sentences[k - 1]
-        if _CONTRACT_WORD.search(context):
-            for start, end in _org_spans(sentence):
-                add(sentence[start:end])
+        if k and not parts[k - 1].endswith("。"):
+            context += parts[k - 1]
+        if not _CONTRACT_WORD.search(context):
+            continue
+        spans = _org_spans(sentence)
+        for start, end in spans:
+            add(sentence[start:end])
+        # 基金に委託する: the short form names the same body (never inside a definition).
+        plain = _ABBREVIATION.sub("", sentence)
+        for short, full in short_forms.items():
+            if re.search(rf"(?<![\u4E00-\u9FFF\u30A0-\u30FF]){re.escape(short)}", plain):
+                add(full)
 
     lines = [strip_line(remove_stray_glyphs(line)) for line in attachment_lines]
     lines = [line for line in lines if line]
@@ -163,7 +198,7 @@ def prior_approvals(text: str) -> list[str]:
     word (forward references: 別途…会議に報告する) cite nothing.
     """
     found: list[str] = []
-    for sentence in re.split(r"(?<=。)", text):
+    for sentence in sentences(text):
         approvals = list(_APPROVAL.finditer(sentence))
         if not approvals:
             continue

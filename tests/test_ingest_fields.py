@@ -192,7 +192,9 @@ def test_case_6_vertical_text(cases):
 def test_contractors(cases):
     assert cases[2].contractors == ["株式会社BotExpress"]  # only in the diagram; LINE株式会社 is not a contractor
     assert cases[8].contractors == ["シフトプラス株式会社"]
-    assert cases[19].contractors == ["富士通株式会社", "日本電気株式会社"]
+    # 社会保険診療報酬支払基金（以下、「基金」という。）… 基金に委託する: the short form resolves.
+    assert cases[19].contractors == ["社会保険診療報酬支払基金", "富士通株式会社", "日本電気株式会社"]
+    assert cases[6].contractors == ["東京都国民健康保険団体連合会", "国民健康保険中央会"]
     assert cases[27].contractors == ["株式会社ジェイコム東京", "株式会社ワイヤ・アンド・ワイヤレス"]
     assert cases[28].contractors == ["株式会社広済堂ネクスト"]
     assert cases[30].contractors == ["株式会社ＲＳコネクト"]  # `株式会社 ＲＳコネクト` in the source
