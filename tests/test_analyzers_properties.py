@@ -1,0 +1,84 @@
+"""Property tests: analysis never raises on arbitrary Unicode; highlighting never leaks markup."""
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analyzers import (
+    highlight, highlight_all, index_streams, normalize, normalize_with_offsets, parse_query,
+    term_streams,
+)
+
+# Arbitrary Unicode (surrogates included), plus a Japanese-heavy alphabet full of the characters
+# the normaliser treats specially, so the interesting paths get exercised.
+ANY = st.text(alphabet=st.characters(codec=None), max_size=80)
+JA = st.text(
+    alphabet=st.sampled_from(list(
+        "委託再先個人番号ガバメントクラウドサービス・･-－―‐ｰー 　\n\tａＡaZｶﾞﾟﾞゝゞヽヾ々〻①⑴➂Ⅱ№"
+        ",，.0123４５。、<>&\"'「」『』()（）ORNOT#\u3099\u200b\u00ad"
+    )),
+    max_size=60,
+)
+TEXT = st.one_of(ANY, JA)
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+ENTITY = re.compile(r"&(?:amp|lt|gt|quot|#x27);")
+WORD = re.compile(r"[^\W_]")
+
+
+@SETTINGS
+@given(TEXT)
+def test_normalisation_is_consistent_and_idempotent(text):
+    norm = normalize(text)
+    norm2, offsets = normalize_with_offsets(text)
+    assert norm2 == norm
+    assert len(offsets) == len(norm)
+    assert offsets == sorted(offsets)
+    assert all(0 <= o < len(text) for o in offsets)
+    assert normalize(norm) == norm
+
+
+@SETTINGS
+@given(TEXT)
+def test_streams_never_raise_and_tokens_are_clean(text):
+    for streams in (index_streams(text), term_streams(text)):
+        for stream in (streams.morph, streams.bigram, streams.unigram):
+            for tok in stream:
+                assert tok and not any(c.isspace() for c in tok)
+                assert len(tok) <= 64
+    if WORD.search(normalize(text)):
+        s = term_streams(text)
+        assert s.morph and s.bigram and s.unigram
+
+
+@SETTINGS
+@given(TEXT)
+def test_query_parsing_never_raises(q):
+    p = parse_query(q)
+    assert len(p.all_terms()) <= 32
+    for t in p.all_terms() + list(p.excluded):
+        assert t.variants and t.variants[0].streams.bigram
+
+
+@SETTINGS
+@given(TEXT, TEXT)
+def test_highlight_output_is_escaped(text, q):
+    pq = parse_query(q)
+    outputs = highlight(text, pq, fragment_chars=40, max_fragments=2) + [highlight_all(text, pq)]
+    for out in outputs:
+        assert out.count("<mark>") == out.count("</mark>")
+        bare = out.replace("<mark>", "").replace("</mark>", "")
+        assert "<" not in bare and ">" not in bare
+        assert "&" not in ENTITY.sub("", bare)
+    if text.strip():
+        assert highlight(text, pq)
+
+
+@SETTINGS
+@given(st.text(alphabet=st.sampled_from(list("委託再先業務個人番号のと、。\n ")), min_size=1, max_size=80))
+def test_a_term_in_the_text_is_always_marked(text):
+    # Take a word from the text itself: the highlighter must mark it somewhere.
+    words = re.findall(r"[委託再先業務個人番号]{2,}", text)
+    if not words:
+        return
+    out = highlight_all(text, parse_query(words[0]))
+    assert "<mark>" in out
