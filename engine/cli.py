@@ -1,0 +1,65 @@
+"""`council-search search`: search from the command line. `--json` prints exactly what
+GET /api/search returns (SearchResponse.model_dump_json())."""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+_TAG = re.compile(r"</?mark>")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("q", nargs="?", default="", help="Query (space = AND, OR, -exclude, \"phrase\", №12)")
+    parser.add_argument("--mode", default="hybrid", help="keyword | semantic | hybrid (default)")
+    parser.add_argument("--sort", default="relevance", help="relevance (default) | newest | oldest")
+    parser.add_argument("--page", default=1, type=str)
+    parser.add_argument("--size", default=10, type=str)
+    parser.add_argument("--date-from", default=None, help="YYYY-MM-DD")
+    parser.add_argument("--date-to", default=None, help="YYYY-MM-DD")
+    for name in ("department", "category", "meeting-month", "result", "fiscal-year", "municipality"):
+        parser.add_argument(f"--{name}", action="append", default=None, metavar="VALUE",
+                            help=f"Filter by {name} (repeatable: OR within, AND across facets)")
+    parser.add_argument("--json", action="store_true", help="Print the HTTP API's JSON response")
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.backend import FACETS, BackendUnavailable
+    from engine.models import ParamError
+
+    filters = {name: getattr(args, name) for name in FACETS if getattr(args, name, None)}
+    try:
+        from engine.loader import load_searcher
+        searcher = load_searcher()
+        params = searcher.params(q=args.q, mode=args.mode, sort=args.sort, page=args.page, size=args.size,
+                                 date_from=args.date_from, date_to=args.date_to, filters=filters)
+        response = searcher.search(params)
+    except ParamError as exc:
+        print(f"council-search search: {exc.message}", file=sys.stderr)
+        return 2
+    except BackendUnavailable as exc:
+        print(f"council-search search: {exc}", file=sys.stderr)
+        return 3
+    if args.json:
+        print(response.model_dump_json())
+        return 0
+    first = (response.page - 1) * response.size + 1 if response.hits else 0
+    print(f"{response.total} cases ({response.query.mode.value}, {response.took_ms:.0f} ms)"
+          + (f", showing {first}-{first + len(response.hits) - 1}" if response.hits else ""))
+    for warning in response.query.warnings:
+        print(f"note: {warning}")
+    for hit in response.hits:
+        print()
+        print(f"№{hit.number}  {_plain(hit.highlights.title) or hit.title}")
+        print(f"    {hit.meeting_date}  {'・'.join(hit.departments)}  [{', '.join(hit.categories)}]  {hit.result}  {hit.id}")
+        for snippet in hit.highlights.snippets[:1]:
+            print(f"    {_plain(snippet, terminal=sys.stdout.isatty())}")
+    return 0
+
+
+def _plain(fragment: str, terminal: bool = False) -> str:
+    """Highlight HTML → terminal text (bold marks on a tty)."""
+    import html
+    if terminal:
+        fragment = fragment.replace("<mark>", "\x1b[1m").replace("</mark>", "\x1b[0m")
+    return html.unescape(_TAG.sub("", fragment))

@@ -1,0 +1,141 @@
+"""`EmbeddedBackend`: the `SearchBackend` over one committed build directory (read-only)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tantivy
+
+from analyzers.query_model import ParsedQuery
+from engine.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
+from engine.embedded import layout
+from engine.embedded.query import full_query
+from engine.embedded.schema import facet_field
+from engine.embedded.store import CaseStore
+from engine.embedded.vectors import VectorIndex
+
+
+class EmbeddedBackend:
+    name = "embedded"
+
+    def __init__(self, build_dir: Path):
+        self.build_dir = Path(build_dir)
+        try:
+            self.meta: dict[str, Any] = json.loads((self.build_dir / "meta.json").read_text(encoding="utf-8"))
+            self.index = tantivy.Index.open(str(self.build_dir / "tantivy"))
+        except (OSError, ValueError) as exc:
+            raise BackendUnavailable(f"cannot open index at {self.build_dir}: {exc}") from exc
+        self.schema = self.index.schema
+        self.searcher = self.index.searcher()
+        self.store = CaseStore(self.build_dir)
+        dim = self.meta.get("dim")
+        self.vectors: VectorIndex | None = (
+            VectorIndex.load(self.build_dir / "vectors", len(self.store), int(dim)) if dim else None)
+
+    @classmethod
+    def open(cls, data_dir: Path) -> "EmbeddedBackend":
+        """The build CURRENT points at (raises layout.IndexMissing if none)."""
+        return cls(layout.current_build(Path(data_dir)))
+
+    # -- SearchBackend -------------------------------------------------------------------
+    def keyword(self, query: ParsedQuery, filters: Filters, sort: Sort, offset: int, limit: int) -> Ranked:
+        q = full_query(self.schema, query, filters)
+        limit = max(0, int(limit))
+        if sort == Sort.relevance:
+            result = self.searcher.search(q, limit=max(limit, 1), offset=offset, count=True)
+        else:
+            order = tantivy.Order.Desc if sort == Sort.newest else tantivy.Order.Asc
+            result = self.searcher.search(q, limit=max(limit, 1), offset=offset, count=True,
+                                          order_by_field="meeting_date", order=order)
+        hits = result.hits[:limit]
+        ords = self.searcher.fast_field_values("ord", [addr for _, addr in hits]) if hits else []
+        ids = [self.store.ids[o] for o in ords]
+        if sort == Sort.relevance:
+            scores = [float(s) for s, _ in hits]
+        else:
+            scores = [0.0] * len(hits)
+        return Ranked(ids=ids, scores=scores, total=int(result.count or 0))
+
+    def match_ids(self, query: ParsedQuery, filters: Filters, ids: list[str]) -> set[str]:
+        """Which of `ids` the keyword query (with filters) matches. Optional extension of the
+        protocol: lets hybrid mode compute exact totals and facet counts."""
+        known = [i for i in ids if i in self.store.ord_of]
+        if not known:
+            return set()
+        q = full_query(self.schema, query, filters, ids=known)
+        result = self.searcher.search(q, limit=len(known), count=False)
+        ords = self.searcher.fast_field_values("ord", [addr for _, addr in result.hits]) if result.hits else []
+        return {self.store.ids[o] for o in ords}
+
+    def knn(self, vector: np.ndarray, filters: Filters, k: int, exclude: tuple[str, ...] = ()) -> Ranked:
+        if self.vectors is None:
+            raise BackendUnavailable("this index was built without embeddings (semantic search unavailable)")
+        excl = tuple(self.store.ord_of[i] for i in exclude if i in self.store.ord_of)
+        mask = self.store.mask(filters.selected, filters.date_from, filters.date_to, excl)
+        total = len(self.store) if mask is None else int(mask.sum())
+        ords, scores = self.vectors.search(np.asarray(vector, dtype=np.float32), int(k), mask)
+        return Ranked(ids=[self.store.ids[o] for o in ords], scores=[float(s) for s in scores],
+                      total=min(total, len(ords)) if total else 0)
+
+    def facet_counts(self, query: ParsedQuery, filters: Filters, size: int = 100) -> dict[str, list[tuple[str, int]]]:
+        out: dict[str, list[tuple[str, int]]] = {}
+        selected = {name for name, values in filters.selected.items() if values}
+        # one aggregation for all facets without a selection, one per selected facet (ignoring itself)
+        plain = [name for name in FACETS if name not in selected]
+        if plain:
+            out.update(self._aggregate(query, filters, plain, size))
+        for name in FACETS:
+            if name in selected:
+                out.update(self._aggregate(query, filters.without(name), [name], size))
+        return {name: out.get(name, []) for name in FACETS}
+
+    def _aggregate(self, query: ParsedQuery, filters: Filters, names: list[str], size: int) -> dict[str, list[tuple[str, int]]]:
+        q = full_query(self.schema, query, filters)
+        aggs = {name: {"terms": {"field": facet_field(name), "size": int(size)}} for name in names}
+        result = self.searcher.aggregate(q, aggs)
+        out = {}
+        for name in names:
+            buckets = result.get(name, {}).get("buckets", [])
+            out[name] = [(str(b["key"]), int(b["doc_count"])) for b in buckets]
+        return out
+
+    def fetch(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        out = {}
+        for case_id in ids:
+            ordinal = self.store.ord_of.get(case_id)
+            if ordinal is not None:
+                out[case_id] = self.store.record(ordinal)
+        return out
+
+    def case_vector(self, case_id: str) -> np.ndarray | None:
+        ordinal = self.store.ord_of.get(case_id)
+        if ordinal is None or self.vectors is None:
+            return None
+        return np.asarray(self.vectors.case_vectors[ordinal], dtype=np.float32)
+
+    def same_project(self, case_id: str) -> list[str]:
+        """Ids of cases sharing the case's normalised 事業名 (including itself)."""
+        ordinal = self.store.ord_of.get(case_id)
+        if ordinal is None:
+            return []
+        key = self.store.project_keys[ordinal]
+        return [self.store.ids[o] for o in self.store.by_project.get(key, [])] if key else []
+
+    def info(self) -> dict[str, Any]:
+        built_at = self.meta.get("built_at")
+        return {
+            "backend": self.name,
+            "records": len(self.store),
+            "built_at": dt.datetime.fromisoformat(built_at) if built_at else None,
+            "embedder": self.meta.get("embedder"),
+            "embedder_version": self.meta.get("embedder_version"),
+            "analyzer_version": self.meta.get("analyzer_version"),
+            "passages": self.meta.get("passages", 0),
+            "build": self.build_dir.name,
+        }
+
+    def close(self) -> None:
+        self.store.close()

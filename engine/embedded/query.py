@@ -1,0 +1,156 @@
+"""`ParsedQuery` + `Filters` → tantivy `Query` objects. User text never reaches tantivy's query
+parser: every clause is built from analysed tokens (term/phrase/regex queries).
+
+Per `analyzers.query_model`: groups are ANDed; a group is an OR of terms; a term is an OR of its
+variants; a variant matches a field through its bigram phrase (substring recall) and scores extra
+through its morphological phrase; excluded terms are must_not over every text field.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import tantivy
+from tantivy import Occur, Query
+
+from analyzers.query_model import ParsedQuery, Term, Variant
+from engine import ranking
+from engine.backend import Filters
+from engine.embedded.schema import bigram_field, facet_field, morph_field
+from indexer.document import TEXT_FIELDS
+
+CASE_NUMBER_BOOST = 1000.0
+
+
+def _tok(token: str) -> str:
+    # mirror of writer.join_tokens: a space inside a token was indexed as U+2581
+    return token.replace(" ", "\u2581")
+
+
+def _sequence(schema: tantivy.Schema, field: str, tokens: tuple[str, ...], slop: int = 0) -> Query | None:
+    tokens = tuple(_tok(t) for t in tokens if t and not t.isspace())
+    if not tokens:
+        return None
+    if len(tokens) == 1:
+        return Query.term_query(schema, field, tokens[0])
+    return Query.phrase_query(schema, field, list(tokens), slop)
+
+
+def _single_char(schema: tantivy.Schema, field: str, char: str) -> Query:
+    # A one-character variant: any bigram starting or ending with it (or a lone one-char token).
+    c = re.escape(char)
+    return Query.regex_query(schema, field, f"{c}.?|.{c}")
+
+
+def _bigram_query(schema: tantivy.Schema, field: str, variant: Variant) -> Query | None:
+    streams = variant.streams
+    if streams.bigram:
+        return _sequence(schema, bigram_field(field), streams.bigram)
+    chars = [u for u in streams.unigram if u and not u.isspace()]
+    if len(chars) == 1:
+        return _single_char(schema, bigram_field(field), chars[0])
+    return None
+
+
+def _any(clauses: list[Query]) -> Query | None:
+    clauses = [c for c in clauses if c is not None]
+    if not clauses:
+        return None
+    if len(clauses) == 1:
+        return clauses[0]
+    return Query.boolean_query([(Occur.Should, c) for c in clauses])
+
+
+def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, weight: float = 1.0) -> Query | None:
+    """One variant across all text fields (boosted per field)."""
+    recall: list[Query] = []
+    precision: list[Query] = []
+    for field in TEXT_FIELDS:
+        boost = ranking.FIELD_BOOSTS.get(field, 1.0) * weight
+        b = _bigram_query(schema, field, variant)
+        if b is not None:
+            recall.append(Query.boost_query(b, boost * ranking.BIGRAM_WEIGHT))
+        m = _sequence(schema, morph_field(field), variant.streams.morph, 0 if phrase else ranking.MORPH_SLOP)
+        if m is not None:
+            precision.append(Query.boost_query(m, boost * ranking.MORPH_WEIGHT))
+    if phrase:
+        # the exact character sequence must occur; whole-word matches only add score
+        must = _any(recall)
+        if must is None:
+            return None
+        should = _any(precision)
+        clauses = [(Occur.Must, must)] + ([(Occur.Should, should)] if should is not None else [])
+        return Query.boolean_query(clauses)
+    return _any(recall + precision)
+
+
+def term_query(schema: tantivy.Schema, term: Term) -> Query | None:
+    clauses = []
+    for variant in term.variants:
+        weight = ranking.SYNONYM_WEIGHT if variant.is_synonym else 1.0
+        clauses.append(variant_query(schema, variant, term.phrase, weight))
+    return _any(clauses)
+
+
+def text_query(schema: tantivy.Schema, query: ParsedQuery) -> Query | None:
+    """The scoring part (None = match everything)."""
+    musts: list[Query] = []
+    for group in query.groups:
+        g = _any([term_query(schema, t) for t in group.terms])
+        if g is None:
+            # a group that cannot match anything (e.g. only punctuation) matches nothing
+            return Query.empty_query()
+        musts.append(g)
+    text: Query | None = None
+    if musts:
+        text = musts[0] if len(musts) == 1 else Query.boolean_query([(Occur.Must, q) for q in musts])
+    exact = []
+    if query.case_number is not None:
+        exact.append(Query.term_query(schema, "number", int(query.case_number)))
+    if query.case_id:
+        exact.append(Query.term_query(schema, "id", query.case_id))
+    if exact:
+        # identifier fast path: the exact case first, text matches (if any) after it
+        fast = Query.boost_query(_any(exact), CASE_NUMBER_BOOST)
+        text = fast if text is None else Query.boolean_query([(Occur.Should, fast), (Occur.Should, text)])
+    return text
+
+
+def excluded_query(schema: tantivy.Schema, query: ParsedQuery) -> Query | None:
+    return _any([term_query(schema, t) for t in query.excluded])
+
+
+def filter_clauses(schema: tantivy.Schema, filters: Filters) -> list[Query]:
+    clauses: list[Query] = []
+    for name, values in filters.selected.items():
+        if not values:
+            continue
+        field = facet_field(name)
+        clauses.append(Query.term_set_query(schema, field, list(values)) if len(values) > 1
+                       else Query.term_query(schema, field, values[0]))
+    if filters.date_from is not None or filters.date_to is not None:
+        lo = _dt(filters.date_from) if filters.date_from else None
+        hi = _dt(filters.date_to) if filters.date_to else None
+        clauses.append(Query.range_query(schema, "meeting_date", tantivy.FieldType.Date, lo, hi))
+    return clauses
+
+
+def full_query(schema: tantivy.Schema, query: ParsedQuery, filters: Filters,
+               ids: list[str] | None = None) -> Query:
+    """Text (scored) AND filters (unscored) AND NOT excluded [AND id in ids]."""
+    text = text_query(schema, query)
+    clauses: list[tuple[Occur, Query]] = [(Occur.Must, text if text is not None else Query.all_query())]
+    for f in filter_clauses(schema, filters):
+        clauses.append((Occur.Must, Query.const_score_query(f, 0.0)))
+    excl = excluded_query(schema, query)
+    if excl is not None:
+        clauses.append((Occur.MustNot, excl))
+    if ids is not None:
+        clauses.append((Occur.Must, Query.const_score_query(Query.term_set_query(schema, "id", list(ids)), 0.0)))
+    if len(clauses) == 1:
+        return clauses[0][1]
+    return Query.boolean_query(clauses)
+
+
+def _dt(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day)

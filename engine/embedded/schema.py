@@ -1,0 +1,47 @@
+"""The tantivy schema of the embedded index.
+
+Each analysed text field is indexed twice from the analyzers' pre-tokenised streams, joined by
+spaces and split again by tantivy's `whitespace` tokenizer (positions kept for phrases):
+  <field>__m  morphological tokens (whole words; ranks precise matches higher)
+  <field>__b  character bigrams (substring recall: 委託 finds 業務委託)
+Single-character query variants are matched with a regex over the bigram terms, so no third
+(unigram) copy of every text is needed.
+Facets are raw keyword fields (multi-valued, fast, for terms aggregations); `meeting_date` is a
+fast date field for ranges and sorting; `ord` maps a hit to the row of the case in cases.json and
+the vector matrices.
+"""
+from __future__ import annotations
+
+import tantivy
+
+from engine.backend import FACETS
+from indexer.document import TEXT_FIELDS
+
+SCHEMA_VERSION = 1
+
+
+def morph_field(name: str) -> str:
+    return f"{name}__m"
+
+
+def bigram_field(name: str) -> str:
+    return f"{name}__b"
+
+
+def facet_field(name: str) -> str:
+    return f"facet__{name}"
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", tokenizer_name="raw", index_option="basic")
+    sb.add_unsigned_field("ord", indexed=False, fast=True)
+    sb.add_unsigned_field("number", indexed=True, fast=True)
+    sb.add_text_field("project_key", tokenizer_name="raw", index_option="basic")
+    for name in TEXT_FIELDS:
+        sb.add_text_field(morph_field(name), tokenizer_name="whitespace", index_option="position")
+        sb.add_text_field(bigram_field(name), tokenizer_name="whitespace", index_option="position")
+    for name in FACETS:
+        sb.add_text_field(facet_field(name), tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_date_field("meeting_date", indexed=True, fast=True)
+    return sb.build()

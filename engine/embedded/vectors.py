@@ -1,0 +1,98 @@
+"""Vector search over memory-mapped float32 matrices (exact cosine; vectors are L2-normalised).
+
+`VectorIndex` is the seam where an ANN index (faiss HNSW for 1M+ cases) can replace the coarse
+stage: it only has to return candidate case ordinals by case-vector similarity; the best-passage
+re-scoring below stays the same.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from engine import ranking
+
+
+class CoarseIndex(Protocol):
+    def candidates(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
+        """Up to k case ordinals with the highest case-vector similarity (allowed by mask)."""
+
+
+class ExactCoarseIndex:
+    """Brute-force case-vector scan (numpy matmul): ~8 ms at 100k × 384."""
+
+    def __init__(self, case_vectors: np.ndarray):
+        self.case_vectors = case_vectors
+
+    def candidates(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
+        scores = self.case_vectors @ query
+        if mask is not None:
+            scores = np.where(mask, scores, -np.inf)
+        return top_k(scores, k)
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k highest finite scores, best first (ties: lower index first)."""
+    finite = np.isfinite(scores)
+    n_ok = int(finite.sum())
+    k = min(k, n_ok)
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if k < len(scores):
+        part = np.argpartition(-scores, k - 1)[:k]
+    else:
+        part = np.flatnonzero(finite)
+    order = np.lexsort((part, -scores[part]))
+    return part[order][:k]
+
+
+class VectorIndex:
+    """Case vectors (n, dim), passage vectors (m, dim) and passage_start (n+1,) per case ordinal."""
+
+    def __init__(self, case_vectors: np.ndarray, passages: np.ndarray, passage_start: np.ndarray,
+                 coarse: CoarseIndex | None = None):
+        self.case_vectors = case_vectors
+        self.passages = passages
+        self.passage_start = passage_start
+        self.coarse = coarse or ExactCoarseIndex(case_vectors)
+
+    @classmethod
+    def load(cls, vec_dir: Path, n_cases: int, dim: int) -> "VectorIndex":
+        start = np.load(vec_dir / "passage_start.npy")
+        m = int(start[-1])
+        case = np.memmap(vec_dir / "case.f32", dtype=np.float32, mode="r", shape=(n_cases, dim)) if n_cases else np.zeros((0, dim), np.float32)
+        passages = np.memmap(vec_dir / "passages.f32", dtype=np.float32, mode="r", shape=(m, dim)) if m else np.zeros((0, dim), np.float32)
+        return cls(case, passages, start)
+
+    @property
+    def dim(self) -> int:
+        return int(self.case_vectors.shape[1])
+
+    def __len__(self) -> int:
+        return int(self.case_vectors.shape[0])
+
+    def search(self, query: np.ndarray, k: int, mask: np.ndarray | None = None,
+               candidates: int = ranking.SEMANTIC_CANDIDATES) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k case ordinals by best-passage cosine, and their scores."""
+        n = len(self)
+        if n == 0 or k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        query = np.asarray(query, dtype=np.float32)
+        if n <= candidates:
+            # exact: every passage, max per case
+            best = np.maximum.reduceat(self.passages @ query, self.passage_start[:-1])
+            if mask is not None:
+                best = np.where(mask, best, -np.inf)
+            ords = top_k(best, k)
+            return ords, best[ords].astype(np.float32)
+        cand = self.coarse.candidates(query, max(candidates, k), mask)
+        if len(cand) == 0:
+            return cand, np.zeros(0, np.float32)
+        starts = self.passage_start[cand]
+        lengths = self.passage_start[cand + 1] - starts
+        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        rows = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
+        best = np.maximum.reduceat(self.passages[rows] @ query, offsets)
+        order = np.lexsort((cand, -best))[:k]
+        return cand[order], best[order].astype(np.float32)

@@ -1,0 +1,319 @@
+"""`Searcher`: the service-facing search API, shared by every backend.
+
+Modes:
+- keyword: BM25 over the analysed fields (backend.keyword), facets over the match set.
+- semantic: the query embedding's nearest cases (best passage), at most SEMANTIC_LIMIT, filtered.
+- hybrid (default): reciprocal rank fusion of the keyword top-WINDOW and the semantic top-WINDOW;
+  pages inside the fused list, then keyword-only results past it. The result set is the keyword
+  matches plus the semantic window's non-matching cases; `total` and facet counts cover exactly
+  that set.
+A query without positive text (empty, only exclusions, a case number or id) is answered by the
+keyword path in every mode; an empty query with sort=relevance lists newest first. With
+sort=newest/oldest, hybrid orders the keyword matches by date (nearest-neighbour lists have no
+natural boundary to sort), semantic orders its window by date.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any, Iterable
+
+import numpy as np
+
+from analyzers import highlight, highlight_all, parse_query
+from analyzers.query_model import ParsedQuery
+from embeddings.base import Embedder
+from engine import ranking
+from engine.backend import FACETS, BackendUnavailable, Filters, Mode, Ranked, SearchBackend, Sort
+from engine.fusion import rrf
+from engine.models import (
+    MAX_PAGE_SIZE, CaseDetail, FacetsResponse, FacetValue, Health, Highlights, Hit, NotFoundError,
+    ParamError, SearchParams, SearchResponse, SimilarResponse, TimelineEntry,
+)
+from engine.projects import project_key
+from indexer.prepare import facet_values
+
+FACET_SIZE = 100
+SNIPPET_CHARS = 120
+MAX_SNIPPETS = 3
+# Where a hit's snippets come from, in order of preference when the query matches there.
+SNIPPET_FIELDS = ("body", "purpose", "project_name", "subjects", "attachment")
+# Facets whose values are ordered by value (newest first) rather than by count.
+CHRONOLOGICAL_FACETS = ("meeting_month", "fiscal_year")
+
+
+def case_url(case_id: str) -> str:
+    return f"/cases/{case_id}"
+
+
+class Searcher:
+    def __init__(self, backend: SearchBackend, embedder: Embedder | None = None, *,
+                 max_page_size: int = MAX_PAGE_SIZE):
+        self.backend = backend
+        self.embedder = embedder
+        self.max_page_size = min(max_page_size, MAX_PAGE_SIZE)
+        self._semantic_available: bool | None = None
+
+    # ------------------------------------------------------------------ public API
+    def params(self, **kwargs: Any) -> SearchParams:
+        """SearchParams from raw values with this deployment's page-size cap (raises ParamError)."""
+        return SearchParams.create(max_size=self.max_page_size, **kwargs)
+
+    def search(self, params: SearchParams) -> SearchResponse:
+        started = time.perf_counter()
+        if params.size > self.max_page_size:
+            raise ParamError("size_too_large", f"size must be between 1 and {self.max_page_size}")
+        parsed = parse_query(params.q) if params.q else ParsedQuery(raw="")
+        filters = params.to_filters()
+        warnings = list(parsed.warnings)
+        mode = params.mode
+        text = parsed.semantic_text().strip()
+        if mode != Mode.keyword and (not parsed.groups or not text):
+            mode = Mode.keyword   # nothing to embed: identifiers, exclusions, empty query
+        if mode != Mode.keyword and not self.semantic_available:
+            if params.mode == Mode.semantic:
+                raise BackendUnavailable("semantic search is unavailable: the index has no embeddings")
+            warnings.append("semantic search unavailable; keyword results shown")
+            mode = Mode.keyword
+        if mode == Mode.hybrid and params.sort != Sort.relevance:
+            mode = Mode.keyword
+        sort = params.sort
+        if sort == Sort.relevance and parsed.is_empty:
+            sort = Sort.newest
+        offset = (params.page - 1) * params.size
+
+        if mode == Mode.keyword:
+            ranked = self.backend.keyword(parsed, filters, sort, offset, params.size)
+            page_ids, page_scores, total = ranked.ids, ranked.scores, ranked.total
+            counts = self.backend.facet_counts(parsed, filters, FACET_SIZE)
+        elif mode == Mode.semantic:
+            page_ids, page_scores, total, counts = self._semantic(parsed, filters, sort, offset, params.size)
+        else:
+            page_ids, page_scores, total, counts = self._hybrid(parsed, filters, offset, params.size)
+
+        records = self.backend.fetch(page_ids)
+        hits = [self._hit(records[i], s, parsed) for i, s in zip(page_ids, page_scores) if i in records]
+        echo = params.echo()
+        echo.warnings = warnings
+        return SearchResponse(
+            query=echo, total=total, page=params.page, size=params.size,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            hits=hits, facets=self._facet_values(counts, filters),
+        )
+
+    def similar(self, case_id: str, filters: Filters | dict[str, Iterable[str]] | None = None,
+                size: int = ranking.SIMILAR_DEFAULT_SIZE) -> SimilarResponse:
+        started = time.perf_counter()
+        if not 1 <= int(size) <= self.max_page_size:
+            raise ParamError("invalid_size", f"size must be between 1 and {self.max_page_size}")
+        filters = _as_filters(filters)
+        if not self.backend.fetch([case_id]):
+            raise NotFoundError(f"unknown case id {case_id!r}")
+        vector = self.backend.case_vector(case_id)
+        if vector is None:
+            raise BackendUnavailable("similar cases are unavailable: the index has no embeddings")
+        ranked = self.backend.knn(vector, filters, int(size), exclude=(case_id,))
+        records = self.backend.fetch(ranked.ids)
+        empty = ParsedQuery(raw="")
+        hits = [self._hit(records[i], s, empty) for i, s in zip(ranked.ids, ranked.scores) if i in records]
+        return SimilarResponse(
+            id=case_id, filters={k: list(v) for k, v in filters.selected.items() if v},
+            total=len(hits), size=int(size), took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits)
+
+    def case(self, case_id: str) -> CaseDetail:
+        record = self.backend.fetch([case_id]).get(case_id)
+        if record is None:
+            raise NotFoundError(f"unknown case id {case_id!r}")
+        timeline = [TimelineEntry(id=r["id"], number=r["number"], title=r["title"], meeting_date=r["meeting_date"],
+                                  result=r["result"], current=(r["id"] == case_id))
+                    for r in self._same_project(record)]
+        if len(timeline) < 2:
+            timeline = []
+        return CaseDetail(**record, timeline=timeline, url=case_url(case_id))
+
+    def facets(self) -> FacetsResponse:
+        empty = ParsedQuery(raw="")
+        total = self.backend.keyword(empty, Filters(), Sort.newest, 0, 0).total
+        counts = self.backend.facet_counts(empty, Filters(), FACET_SIZE)
+        return FacetsResponse(total=total, facets=self._facet_values(counts, Filters()))
+
+    def health(self) -> Health:
+        info = dict(self.backend.info())
+        return Health(
+            status="ok", backend=str(info.pop("backend", self.backend.name)), records=int(info.pop("records", 0)),
+            built_at=info.pop("built_at", None), embedder=info.pop("embedder", None),
+            analyzer_version=info.pop("analyzer_version", None),
+            details={k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in info.items()},
+        )
+
+    @property
+    def semantic_available(self) -> bool:
+        """An embedder is loaded and the index holds vectors (asked once: info() may be remote)."""
+        if self._semantic_available is None:
+            self._semantic_available = self.embedder is not None and bool(self.backend.info().get("embedder"))
+        return self._semantic_available
+
+    # ------------------------------------------------------------------ modes
+    def _query_vector(self, parsed: ParsedQuery) -> np.ndarray:
+        assert self.embedder is not None
+        return self.embedder.embed_query(parsed.semantic_text())
+
+    def _semantic(self, parsed: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int):
+        vector = self._query_vector(parsed)
+        ranked = _floor(self.backend.knn(vector, filters, ranking.SEMANTIC_LIMIT))
+        ids, scores = list(ranked.ids), list(ranked.scores)
+        records = self.backend.fetch(ids)
+        if sort != Sort.relevance:
+            order = sorted(range(len(ids)), key=lambda i: (records[ids[i]]["meeting_date"], records[ids[i]]["number"]),
+                           reverse=(sort == Sort.newest))
+            ids, scores = [ids[i] for i in order], [scores[i] for i in order]
+        counts: dict[str, Counter] = {name: Counter() for name in FACETS}
+        for name in FACETS:
+            if filters.selected.get(name):
+                # this facet's counts ignore its own selection: its own neighbour window
+                own = _floor(self.backend.knn(vector, filters.without(name), ranking.SEMANTIC_LIMIT)).ids
+                own_records = self.backend.fetch(own)
+                _count(counts, name, own_records.values())
+            else:
+                _count(counts, name, records.values())
+        return ids[offset:offset + size], scores[offset:offset + size], len(ids), _as_lists(counts)
+
+    def _hybrid(self, parsed: ParsedQuery, filters: Filters, offset: int, size: int):
+        window = ranking.HYBRID_WINDOW
+        vector = self._query_vector(parsed)
+        kw = self.backend.keyword(parsed, filters, Sort.relevance, 0, window)
+        sem = _floor(self.backend.knn(vector, filters, window))
+        fused = rrf([kw.ids, sem.ids], weights=[ranking.KEYWORD_RRF_WEIGHT, ranking.SEMANTIC_RRF_WEIGHT])
+        extras = self._not_matching(parsed, filters, sem, kw)
+        total = kw.total + len(extras)
+
+        ids = [i for i, _ in fused[offset:offset + size]]
+        scores = [s for _, s in fused[offset:offset + size]]
+        need = offset + size - len(fused)
+        if need > 0 and kw.total > len(kw.ids):
+            # past the window: keyword order, skipping cases already shown from the semantic side
+            shown = {i for i, _ in fused}
+            start = max(0, offset - len(fused))
+            tail_from = len(kw.ids)
+            more = self.backend.keyword(parsed, filters, Sort.relevance, tail_from, start + min(size, need) + len(sem.ids))
+            tail = [(i, r) for r, i in enumerate(more.ids, tail_from + 1) if i not in shown]
+            for i, rank in tail[start:start + min(size, need)]:
+                ids.append(i)
+                scores.append(ranking.KEYWORD_RRF_WEIGHT / (ranking.RRF_K + rank))
+
+        counts = {name: Counter(dict(values)) for name, values in self.backend.facet_counts(parsed, filters, FACET_SIZE).items()}
+        extra_records = self.backend.fetch(sorted(extras))
+        for name in FACETS:
+            if filters.selected.get(name):
+                own_filters = filters.without(name)
+                own_sem = _floor(self.backend.knn(vector, own_filters, window))
+                own_kw = self.backend.keyword(parsed, own_filters, Sort.relevance, 0, window)
+                own_extras = self._not_matching(parsed, own_filters, own_sem, own_kw)
+                _count(counts, name, self.backend.fetch(sorted(own_extras)).values())
+            else:
+                _count(counts, name, extra_records.values())
+        return ids, scores, total, _as_lists(counts)
+
+    def _not_matching(self, parsed: ParsedQuery, filters: Filters, sem: Ranked, kw: Ranked) -> set[str]:
+        """Semantic-window cases that the keyword query does not match (under the same filters)."""
+        candidates = [i for i in sem.ids if i not in set(kw.ids)]
+        if not candidates:
+            return set()
+        if kw.total <= len(kw.ids):
+            return set(candidates)      # the keyword window is the whole match set
+        match_ids = getattr(self.backend, "match_ids", None)
+        if match_ids is None:            # backend without the extension: approximate
+            return set(candidates)
+        return set(candidates) - set(match_ids(parsed, filters, candidates))
+
+    # ------------------------------------------------------------------ shaping
+    def _hit(self, record: dict[str, Any], score: float, parsed: ParsedQuery) -> Hit:
+        title = record.get("title", "")
+        return Hit(
+            id=record["id"], number=record["number"], title=title, municipality=record["municipality"],
+            departments=record.get("departments", []), categories=record.get("categories", []),
+            meeting_date=record["meeting_date"], result=record.get("result", ""), score=float(score),
+            highlights=Highlights(title=highlight_all(title, parsed) if title else "",
+                                  snippets=self._snippets(record, parsed)),
+            url=case_url(record["id"]),
+        )
+
+    def _snippets(self, record: dict[str, Any], parsed: ParsedQuery) -> list[str]:
+        opening: list[str] = []
+        if parsed.groups:
+            for name in SNIPPET_FIELDS:
+                text = record.get(name) or ""
+                if not text:
+                    continue
+                fragments = highlight(text, parsed, fragment_chars=SNIPPET_CHARS, max_fragments=MAX_SNIPPETS)
+                marked = [f for f in fragments if "<mark>" in f]
+                if marked:
+                    return marked
+                if not opening:
+                    opening = fragments[:1]
+            return opening
+        for name in SNIPPET_FIELDS:
+            text = record.get(name) or ""
+            if text.strip():
+                return highlight(text, parsed, fragment_chars=SNIPPET_CHARS, max_fragments=1)
+        return []
+
+    def _facet_values(self, counts: dict[str, list[tuple[str, int]]], filters: Filters) -> dict[str, list[FacetValue]]:
+        out: dict[str, list[FacetValue]] = {}
+        for name in FACETS:
+            values = dict(counts.get(name, []))
+            selected = set(filters.selected.get(name, ()))
+            for value in selected:
+                values.setdefault(value, 0)    # a selected value stays visible (to untick it)
+            items = [FacetValue(value=v, count=c, selected=v in selected) for v, c in values.items()
+                     if c > 0 or v in selected]
+            if name in CHRONOLOGICAL_FACETS:
+                items.sort(key=lambda f: f.value, reverse=True)
+            else:
+                items.sort(key=lambda f: (-f.count, f.value))
+            out[name] = items
+        return out
+
+    def _same_project(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        same_project = getattr(self.backend, "same_project", None)
+        if same_project is not None:
+            ids = same_project(record["id"])
+            records = list(self.backend.fetch(ids).values())
+        else:
+            # generic path: phrase-search the 事業名, keep exact key matches
+            key = project_key(record.get("project_name", ""))
+            if not key:
+                return []
+            parsed = parse_query('"' + record["project_name"].replace('"', " ") + '"')
+            ranked = self.backend.keyword(parsed, Filters(), Sort.relevance, 0, 200)
+            records = [r for r in self.backend.fetch(ranked.ids).values()
+                       if project_key(r.get("project_name", "")) == key]
+        return sorted(records, key=lambda r: (r["meeting_date"], r["number"], r["id"]))
+
+
+def _floor(ranked: Ranked) -> Ranked:
+    """Drop neighbours below ranking.SEMANTIC_MIN_SCORE."""
+    if ranking.SEMANTIC_MIN_SCORE <= 0:
+        return ranked
+    keep = [(i, s) for i, s in zip(ranked.ids, ranked.scores) if s >= ranking.SEMANTIC_MIN_SCORE]
+    return Ranked(ids=[i for i, _ in keep], scores=[s for _, s in keep], total=len(keep))
+
+
+def _as_filters(filters: Filters | dict[str, Iterable[str]] | None) -> Filters:
+    if filters is None:
+        return Filters()
+    if isinstance(filters, Filters):
+        return filters
+    params = SearchParams.create(filters={k: list(v) for k, v in filters.items()})
+    return params.to_filters()
+
+
+def _count(counts: dict[str, Counter], name: str, records: Iterable[dict[str, Any]]) -> None:
+    for record in records:
+        for value in facet_values(record)[name]:
+            counts[name][value] += 1
+
+
+def _as_lists(counts: dict[str, Counter]) -> dict[str, list[tuple[str, int]]]:
+    return {name: list(counter.items()) for name, counter in counts.items()}
+

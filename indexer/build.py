@@ -1,0 +1,154 @@
+"""Build an index from corpus records: read (skipping invalid records), prepare, write atomically."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from pydantic import ValidationError
+
+from analyzers import ANALYZER_VERSION
+from embeddings.base import Embedder
+from embeddings.cache import EmbeddingCache
+from indexer.prepare import Preparer
+from indexer.writer import BuildInfo, IndexWriter, write_all
+from ingest.models import CaseRecord
+
+BATCH_SIZE = 64
+
+
+@dataclass
+class Problem:
+    where: str      # file:line
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass
+class BuildSummary:
+    records: int
+    passages: int
+    skipped: int
+    seconds: float
+    location: str
+    embedded: int = 0          # passages embedded by the model (not from the cache)
+    cached: int = 0            # passages taken from the embedding cache
+    problems: list[Problem] = field(default_factory=list)
+
+    def line(self) -> str:
+        rate = self.records / self.seconds if self.seconds > 0 else 0.0
+        return (f"indexed {self.records} records ({self.passages} passages: {self.embedded} embedded, "
+                f"{self.cached} from cache), skipped {self.skipped}, in {self.seconds:.1f} s "
+                f"({rate:,.0f} records/s) -> {self.location}")
+
+
+def read_records(records_dir: Path, problems: list[Problem]) -> Iterator[CaseRecord]:
+    """Every valid CaseRecord under records_dir (*.jsonl, sorted); invalid lines and duplicate ids
+    are reported in `problems` and skipped."""
+    files = sorted(Path(records_dir).glob("*.jsonl"))
+    seen: set[str] = set()
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                where = f"{path.name}:{lineno}"
+                try:
+                    record = CaseRecord.model_validate_json(line)
+                except ValidationError as exc:
+                    first = exc.errors()[0]
+                    loc = ".".join(str(p) for p in first.get("loc", ())) or "record"
+                    problems.append(Problem(where, f"invalid record ({loc}: {first.get('msg')})"))
+                    continue
+                if record.id in seen:
+                    problems.append(Problem(where, f"duplicate id {record.id!r} (first occurrence kept)"))
+                    continue
+                seen.add(record.id)
+                yield record
+
+
+def count_lines(records_dir: Path) -> int:
+    total = 0
+    for path in Path(records_dir).glob("*.jsonl"):
+        with open(path, "rb") as fh:
+            total += sum(1 for line in fh if line.strip())
+    return total
+
+
+def build_index(records_dir: Path, writer: IndexWriter, embedder: Embedder | None = None,
+                cache: EmbeddingCache | None = None, *, progress: bool | None = None,
+                batch_size: int = BATCH_SIZE, on_problem: Callable[[Problem], None] | None = None) -> BuildSummary:
+    records_dir = Path(records_dir)
+    if not records_dir.is_dir():
+        raise FileNotFoundError(f"records directory not found: {records_dir}")
+    started = time.perf_counter()
+    problems: list[Problem] = []
+    preparer = Preparer(embedder, cache)
+    info = BuildInfo(
+        built_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+        analyzer_version=str(ANALYZER_VERSION),
+        embedder=embedder.name if embedder else None,
+        embedder_version=embedder.version if embedder else None,
+        dim=embedder.dim if embedder else None,
+    )
+    hits0, misses0 = (cache.hits, cache.misses) if cache else (0, 0)
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = None
+    if show:
+        from tqdm import tqdm
+        bar = tqdm(total=count_lines(records_dir), unit="case", desc="indexing", file=sys.stderr)
+
+    def batches():
+        batch: list[CaseRecord] = []
+        reported = 0
+        for record in read_records(records_dir, problems):
+            while reported < len(problems):
+                if on_problem:
+                    on_problem(problems[reported])
+                reported += 1
+            batch.append(record)
+            if len(batch) >= batch_size:
+                yield preparer.prepare(batch)
+                if bar:
+                    bar.update(len(batch))
+                batch = []
+        if batch:
+            yield preparer.prepare(batch)
+            if bar:
+                bar.update(len(batch))
+        for problem in problems[reported:]:
+            if on_problem:
+                on_problem(problem)
+
+    try:
+        info.skipped = 0
+        location = write_all(writer, info, _counting(batches(), info, problems))
+    finally:
+        if bar:
+            bar.close()
+    embedded = (cache.misses - misses0) if cache else preparer.passages
+    cached = (cache.hits - hits0) if cache else 0
+    return BuildSummary(records=info.records, passages=info.passages, skipped=len(problems),
+                        seconds=time.perf_counter() - started, location=location,
+                        embedded=embedded, cached=cached, problems=problems)
+
+
+class BuildError(RuntimeError):
+    """The build was refused (nothing committed; the previous index keeps serving)."""
+
+
+def _counting(batches, info: BuildInfo, problems: list[Problem]):
+    n = 0
+    for batch in batches:
+        n += len(batch)
+        yield batch
+    info.skipped = len(problems)
+    if n == 0:
+        # never replace a serving index with an empty one
+        raise BuildError(f"no valid records to index ({len(problems)} skipped)")
