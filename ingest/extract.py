@@ -34,13 +34,23 @@ def clean_attachment(lines: list[str]) -> str:
                 group = [m.group(1)] + group
         current = ""
         for s in group:
-            if current and starts_with_marker(s) and not vertical:
+            if vertical:
+                current += s
+                continue
+            if _ROW_NUMBER.fullmatch(s):
+                # A table's row number (№21, №35) is its own paragraph, not glued to the row.
+                paras += [current, s]
+                current = ""
+                continue
+            if current and starts_with_marker(s):
                 paras.append(current)
                 current = ""
             current += s
         paras.append(current)
     return "\n".join(p for p in paras if p)
 
+
+_ROW_NUMBER = re.compile(r"[0-9０-９]{1,3}")
 
 # A closing bracket followed by one lone character ends a box whose last character belongs to
 # the vertical text that follows.

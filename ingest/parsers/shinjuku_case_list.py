@@ -329,6 +329,7 @@ def _split_notes(cell: list[str]) -> tuple[list[str], list[str]]:
 
 def _detail_categories(cell_text: str) -> list[str]:
     text = re.sub(r"[（(][^（）()]*[）)]", "", cell_text)
+    text = re.sub(r"[（(].*$", "", text)  # a parenthetical cut off by a line end (first line only)
     return [c for c in re.split(r"[、，,]", text) if c]
 
 
