@@ -186,6 +186,6 @@ def _make_term(text: str, phrase: bool, synonyms: SynonymMap | None, warnings: l
     if synonyms is not None:
         for alt in synonyms.expand(norm):
             streams = term_streams(alt)
-            if streams.bigram:
+            if streams.unigram:
                 variants.append(Variant(text=alt, streams=streams, is_synonym=True))
     return Term(text=text.strip()[:MAX_TERM_CHARS], variants=tuple(variants), phrase=phrase)

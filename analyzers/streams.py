@@ -136,14 +136,20 @@ def index_streams(text: str) -> TokenStreams:
 def term_streams(text: str) -> TokenStreams:
     """Query-side streams for one term or synonym variant.
 
-    Same analysis as the index side, except that a term made only of stop words keeps them in the
-    morph stream (searching for "及び" must not become an empty query). The bigram and unigram
-    streams are never empty when the term has a letter or digit.
+    Same analysis as the index side, except:
+    - a term made only of stop words keeps them in the morph stream (searching for "及び" must not
+      become an empty query);
+    - a one-character term has an empty bigram stream: it is matched through the unigram stream
+      (a bigram phrase of one lone character would only find that character standing alone).
+    The unigram and morph streams are never empty when the term has a letter or digit; the bigram
+    stream is never empty for two or more characters.
     """
     norm = normalize(text)
     bigram, unigram = _char_streams(norm)
+    if len(unigram) == 1 and len(unigram[0]) == 1:
+        bigram = []
     morph = _morph(norm)
-    if not morph and bigram:
+    if not morph and unigram:
         morph = [t[:MAX_TOKEN_CHARS] for t in _tagger().parse(norm).split()
-                 if _WORDCHAR_RE.search(t)] or list(bigram)
+                 if _WORDCHAR_RE.search(t)] or list(bigram or unigram)
     return TokenStreams(morph=tuple(morph), bigram=tuple(bigram), unigram=tuple(unigram))

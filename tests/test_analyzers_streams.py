@@ -1,7 +1,7 @@
 """Token streams: exact output for domain terms, and the substring/recall guarantees."""
 import pytest
 
-from analyzers import STOP_WORDS, index_streams, term_streams
+from analyzers import STOP_WORDS, index_streams, normalize, term_streams
 
 # (text, morph, bigram) -- unigram is always one token per character for these terms.
 DOMAIN_TERMS = [
@@ -94,9 +94,19 @@ def test_tokens_never_contain_whitespace():
 
 
 def test_term_streams_never_empty_for_words():
-    for term in ("の", "及び", "a", "1", "①", "する"):
+    for term in ("の", "及び", "a", "1", "①", "する", "課"):
         s = term_streams(term)
-        assert s.morph and s.bigram and s.unigram, term
+        assert s.morph and s.unigram, term
+        assert s.bigram or len(normalize(term)) == 1, term
+
+
+def test_single_character_terms_use_the_unigram_stream():
+    # Engines match a one-character variant through the unigram stream (bigram stream empty).
+    s = term_streams("課")
+    assert s.bigram == () and s.unigram == ("課",)
+    assert "課" in index_streams("情報システム課").unigram
+    assert term_streams("aws").bigram == ("aws",)
+    assert term_streams("再委").bigram == ("再委",)
 
 
 def test_empty_and_symbol_only_text():
