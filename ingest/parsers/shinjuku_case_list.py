@@ -25,7 +25,7 @@ _HEADER_NO = re.compile(r"[（(]\s*№\s*([0-9０-９]+)\s*[）)]")
 _DATE = re.compile(r"^([0-9０-９]{1,2})月([0-9０-９]{1,2})日$")
 _NUMBER = re.compile(r"^[0-9]{1,3}$")  # matched against NFKC text
 _TITLE_END = re.compile(r"について(?:[（(][^（）()]*[）)])*$")
-_DEPT_SUFFIX = re.compile(r"(課|室|局|所|部|センター|事務局|担当)$")
+_DEPT_SUFFIX = re.compile(r"(課|室|局|所|部|館|園|センター|事務局|委員会|担当)$")
 _ABBREV = re.compile(r"外\s*([0-9]+)\s*課$")
 
 # Detail-sheet labels, in order. Spaces inside labels vary (`区 分`, `目 的`).
