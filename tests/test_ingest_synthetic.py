@@ -27,7 +27,7 @@ SUMMARY = """
 
 1 住民記録システムのガバメントクラウドへの移行について 戸籍住民課
 電算処理、
-目的外利用
+情報連携
 
 5月9日 承認
  2
@@ -52,7 +52,7 @@ SHEET_1 = """ 住民記録システムのガバメントクラウドへの移行
 
 担当課 戸籍住民課 
 
-区 分 電算処理、目的外利用（住民票情報の利用） 
+区 分 電算処理、情報連携（住民票情報の利用） 
 
 目 的 
 住民サービスの向上 
@@ -122,7 +122,7 @@ def test_structure_not_positions():
     assert one.id == "shinjuku-privacy-council-2024-001"
     assert one.title == "住民記録システムのガバメントクラウドへの移行について"
     assert one.departments == ["戸籍住民課"]
-    assert one.categories == ["電算処理", "目的外利用"]  # learnt from the detail 区分 cells
+    assert one.categories == ["電算処理", "情報連携"]  # learnt from the detail 区分 cells
     assert one.meeting_date == dt.date(2024, 5, 9)
     assert one.body == "１ 概要\n区では、住民記録システムをガバメントクラウドへ移行する（令和６年度第１回個人情報保護管理運営会議承認済）。\n２ 対象者数\n約３５万人"
     assert one.prior_approvals == ["令和６年度第１回個人情報保護管理運営会議承認済"]

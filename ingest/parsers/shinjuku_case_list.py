@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ingest.models import CaseRecord, ReportManifest, SourceRef
 from ingest.parsers.base import ParseError, ParseResult
-from ingest.text import join_lines, nfkc, paragraphs, remove_stray_glyphs, strip_line
+from ingest.text import join_lines, nfkc, paragraphs, strip_line
 from ingest import extract
 
 # 区分 values seen in these reports; the detail sheets' 区分 cells extend this per report.
@@ -249,7 +249,7 @@ def _is_bare_number(line: str) -> bool:
 _GLUED_PAGE = re.compile(r"(?<=[^0-9０-９\s,，.．])[0-9]{2,3}\s*$")
 
 
-def parse_detail(lines: list[str], sheet: DetailSheet, warnings: list[str]) -> None:
+def parse_detail(lines: list[str], sheet: DetailSheet) -> None:
     """Split a sheet into its labelled cells, the body and the attachment.
 
     Page numbers survive the extraction only at two page feet, which is where they are removed
@@ -432,7 +432,7 @@ def parse_shinjuku_case_list(text: str, manifest: ReportManifest, source_file: s
             end -= 1
         sheet.end = end
     for sheet in sheets:
-        parse_detail(lines, sheet, warnings)
+        parse_detail(lines, sheet)
 
     last = max(sheets, key=lambda s: s.start)
     if last.last_label and not any(strip_line(line) for line in last.attachment_lines):
