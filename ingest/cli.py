@@ -19,6 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Japanese warnings must never turn into a UnicodeEncodeError traceback on a non-UTF-8 console.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     paths = list(args.paths) or discover(args.raw_dir)
     if not paths:
         print(f"ingest: no reports (.txt with a .json manifest) under {args.raw_dir}", file=sys.stderr)
