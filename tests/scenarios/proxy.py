@@ -110,3 +110,63 @@ def reject_bulk_items_once(ids: set[str], upstream: str) -> Hook:
 
     return hook
 
+
+
+def exact_knn(upstream: str) -> Hook:
+    """Answer OpenSearch `knn` searches (which osmem refuses) by exact search, the way the documented
+    nested kNN query behaves: the filter inside `knn` restricts the candidate cases (evaluated by
+    osmem itself), a case scores its best passage, score = (1 + cosine) / 2 (Lucene cosinesimil),
+    the k best cases are returned. This verifies our request shape and the application-side fusion,
+    not OpenSearch's HNSW graph (approximate there, exact here)."""
+    import numpy as np
+
+    def find_knn(node: Any) -> tuple[str, dict] | None:
+        if isinstance(node, dict):
+            if "knn" in node and isinstance(node["knn"], dict) and len(node["knn"]) == 1:
+                field_name, spec = next(iter(node["knn"].items()))
+                return field_name, spec
+            for v in node.values():
+                found = find_knn(v)
+                if found:
+                    return found
+        elif isinstance(node, list):
+            for v in node:
+                found = find_knn(v)
+                if found:
+                    return found
+        return None
+
+    def hook(method: str, path: str, body: bytes) -> tuple[int, bytes] | None:
+        if "/_search" not in path or not body:
+            return None
+        request = json.loads(body)
+        found = find_knn(request.get("query"))
+        if found is None:
+            return None
+        field_name, spec = found
+        nested_path, _, vector_field = field_name.rpartition(".")
+        query_vec = np.asarray(spec["vector"], dtype=np.float64)
+        flt = spec.get("filter")
+        candidates = {"query": {"bool": {"filter": [flt]}} if flt else {"match_all": {}},
+                      "size": 10_000, "_source": [field_name]}
+        index = path.split("/_search")[0]
+        req = urllib.request.Request(upstream.rstrip("/") + index + "/_search", data=json.dumps(candidates).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            hits = json.loads(resp.read())["hits"]["hits"]
+        scored = []
+        for h in hits:
+            rows = [p[vector_field] for p in (h["_source"].get(nested_path) or []) if vector_field in p]
+            if not rows:
+                continue
+            m = np.asarray(rows, dtype=np.float64)
+            cos = (m @ query_vec) / (np.linalg.norm(m, axis=1) * np.linalg.norm(query_vec))
+            scored.append(((1.0 + float(cos.max())) / 2.0, h["_id"], h["_index"]))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        top = scored[: min(int(spec["k"]), int(request.get("size", 10)))]
+        answer = {"took": 1, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                  "hits": {"total": {"value": len(top), "relation": "eq"}, "max_score": top[0][0] if top else None,
+                           "hits": [{"_index": i, "_id": d, "_score": s} for s, d, i in top]}}
+        return 200, json.dumps(answer).encode("utf-8")
+
+    return hook

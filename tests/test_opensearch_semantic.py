@@ -1,0 +1,139 @@
+"""Semantic, hybrid and similar-case search through the shared Searcher, on both backends.
+
+osmem refuses `knn`, so the test proxy answers kNN searches by exact search over the vectors stored
+in osmem, following OpenSearch's documented nested-kNN semantics (filter inside knn, best passage
+per case, score (1 + cos) / 2). What this verifies: the knn request our backend sends, score
+conversion back to cosine, filters and exclusions, and that app-side RRF fusion, totals and facet
+counts come out identical to the embedded engine. What it cannot verify: OpenSearch's own HNSW
+search (see the OPENSEARCH_URL integration suite, tests/test_opensearch_integration.py).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from embeddings import get_embedder
+from engine.backend import Mode
+from engine.embedded.backend import EmbeddedBackend
+from engine.embedded.writer import EmbeddedWriter
+from engine.opensearch.backend import OpenSearchBackend
+from engine.opensearch.client import make_client
+from engine.opensearch.settings import OpenSearchSettings
+from engine.opensearch.writer import OpenSearchWriter
+from engine.searcher import Searcher
+from indexer.prepare import Preparer
+from indexer.writer import write_all
+from scenarios.corpus import build_info, records
+from scenarios.proxy import RecordingProxy, exact_knn
+
+EMBEDDER = "use"  # the fastest packaged model; parity does not depend on which model
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return get_embedder(EMBEDDER)
+
+
+@pytest.fixture(scope="module")
+def vector_docs(embedder):
+    return Preparer(embedder).prepare(list(records()))
+
+
+def _info(embedder, docs):
+    info = build_info(dim=int(docs[0].case_vector.shape[0]))
+    info.embedder = embedder.name
+    return info
+
+
+@pytest.fixture(scope="module")
+def embedded_searcher(vector_docs, embedder, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("embedded-semantic")
+    write_all(EmbeddedWriter(data_dir), _info(embedder, vector_docs), [vector_docs])
+    backend = EmbeddedBackend.open(data_dir)
+    yield Searcher(backend, embedder)
+    backend.close()
+
+
+@pytest.fixture(scope="module")
+def os_proxy(vector_docs, embedder, osmem_server):
+    clone = osmem_server.clone()
+    settings = OpenSearchSettings(url=clone.url, index="council-cases")
+    write_all(OpenSearchWriter(make_client(settings), settings), _info(embedder, vector_docs), [vector_docs])
+    proxy = RecordingProxy(clone.url)
+    proxy.hooks.append(exact_knn(clone.url))
+    yield proxy
+    proxy.close()
+    clone.close()
+
+
+@pytest.fixture(scope="module")
+def os_searcher(os_proxy, embedder):
+    settings = OpenSearchSettings(url=os_proxy.url, index="council-cases")
+    return Searcher(OpenSearchBackend(make_client(settings), settings), embedder)
+
+
+QUERIES = [
+    dict(q="防犯カメラの映像を警察に提供する"),
+    dict(q="ガバメントクラウドへの移行", filters={"department": ["戸籍住民課", "医療保険年金課"]}),
+    dict(q="児童虐待", filters={"category": ["外部提供"]}),
+    dict(q="マイナンバーカード 申請", date_from="2023-10-01"),
+    dict(q="ふるさと納税", size=5, page=2),
+]
+
+
+def _facets(resp) -> dict:
+    return {k: {v.value: v.count for v in vals} for k, vals in resp.facets.items()}
+
+
+@pytest.mark.parametrize("params", QUERIES, ids=[p["q"] for p in QUERIES])
+def test_semantic_mode_agrees_exactly(params, embedded_searcher, os_searcher):
+    e = embedded_searcher.search(embedded_searcher.params(mode="semantic", **params))
+    o = os_searcher.search(os_searcher.params(mode="semantic", **params))
+    assert o.total == e.total > 0
+    assert [h.id for h in o.hits] == [h.id for h in e.hits]
+    assert [h.score for h in o.hits] == pytest.approx([h.score for h in e.hits], abs=1e-4)  # cosine on both
+    assert _facets(o) == _facets(e)
+
+
+@pytest.mark.parametrize("params", QUERIES, ids=[p["q"] for p in QUERIES])
+def test_hybrid_mode_agrees_on_sets_totals_and_facets(params, embedded_searcher, os_searcher):
+    """Fused order depends on BM25 ranks (tantivy vs osmem's bleve), so compare the whole result set."""
+    big = {**params, "size": 100, "page": 1}
+    e = embedded_searcher.search(embedded_searcher.params(mode="hybrid", **big))
+    o = os_searcher.search(os_searcher.params(mode="hybrid", **big))
+    assert "semantic search unavailable; keyword results shown" not in o.query.warnings
+    assert o.total == e.total > 0
+    assert {h.id for h in o.hits} == {h.id for h in e.hits}
+    assert _facets(o) == _facets(e)
+
+
+def test_similar_cases_agree(embedded_searcher, os_searcher):
+    for rec in records()[::10]:
+        e = embedded_searcher.similar(rec.id, size=5)
+        o = os_searcher.similar(rec.id, size=5)
+        assert [h.id for h in o.hits] == [h.id for h in e.hits]
+        assert rec.id not in {h.id for h in o.hits}
+
+
+def test_similar_with_filter(embedded_searcher, os_searcher):
+    rec = records()[0]
+    flt = {"category": ["業務委託"]}
+    e = embedded_searcher.similar(rec.id, flt, size=10)
+    o = os_searcher.similar(rec.id, flt, size=10)
+    assert [h.id for h in o.hits] == [h.id for h in e.hits]
+    assert all("業務委託" in h.categories for h in o.hits)
+
+
+def test_hybrid_requests_are_plain_knn_and_bool_queries(os_proxy, os_searcher):
+    """The app-side fusion needs no search pipeline and no `hybrid` query: every request the backend
+    sends during a hybrid search is either a bool keyword query or a nested knn query."""
+    os_proxy.requests.clear()
+    os_searcher.search(os_searcher.params(mode="hybrid", q="防犯カメラ", filters={"category": ["防犯カメラ", "外部提供"]}))
+    searches = [json.loads(b) for m, p, b in os_proxy.requests if p.split("?")[0].endswith("/_search")]
+    knn = [s for s in searches if "nested" in s["query"]]
+    assert knn and all(s["query"]["nested"]["query"]["knn"]["passages.vector"]["k"] >= 1 for s in knn)
+    assert all(s["query"]["nested"]["score_mode"] == "max" for s in knn)
+    text = json.dumps(searches, ensure_ascii=False)
+    assert "query_string" not in text and '"hybrid"' not in text and "search_pipeline" not in text
+    assert all(p.startswith("/council-cases/") for m, p, b in os_proxy.requests)
