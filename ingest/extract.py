@@ -71,7 +71,8 @@ _ORG = re.compile(
     r"|国民健康保険中央会|社会保険診療報酬支払基金)"
 )
 _LEGAL_PREFIX = re.compile(rf"^{_LEGAL_FORM}")
-_CONTRACT_WORD = re.compile(r"委託|受託")
+# 委託/受託 as the ward's contract; `国の委託により…開発した` is the state's contract, not the ward's.
+_CONTRACT_WORD = re.compile(r"(?<!国の)(?<!都の)委託|受託")
 _OPEN, _CLOSE = "（(「『", "）)」』"
 # `（以下、「基金」という。）` right after a name defines its short form.
 _ABBREVIATION = re.compile(r"[（(]以下、?「([^」]{1,12})」")

@@ -202,6 +202,8 @@ def test_contractors(cases):
     assert cases[40].contractors == ["株式会社ＲＳコネクト", "東京都国民健康保険団体連合会", "国民健康保険中央会"]
     assert cases[48].contractors == ["東京都獣医師会"]
     assert cases[33].contractors == []  # 株式会社アイネスのシステムを導入: a vendor, not a 委託先
+    assert cases[11].contractors == []  # 国の委託により…中央会が開発した: the state's contract
+    assert sum(1 for r in cases.values() if r.contractors) == 19
 
 
 def test_prior_approvals(cases):
