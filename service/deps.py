@@ -45,10 +45,11 @@ class SearcherHolder:
     def _load(self) -> "Searcher":
         from engine.loader import load_searcher
         try:
-            return load_searcher(self.settings)
+            # Never build inside a request: `council-search serve` / `index` build; the app only opens.
+            return load_searcher(self.settings, build_if_missing=False)
         except BackendUnavailable:
             raise
-        except (FileNotFoundError, OSError) as exc:  # no index built yet, or the index dir is unreadable
+        except OSError as exc:  # no index built yet (IndexMissing), or the index dir is unreadable
             raise BackendUnavailable(f"index not available: {exc}") from exc
 
 
