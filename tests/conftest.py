@@ -1,0 +1,82 @@
+"""Shared, session-scoped fixtures: one real index (tantivy + real embeddings) built once per test
+session from corpus/records, and a Searcher over it.
+
+Embeddings come from the default model through the persistent embedding cache
+(`var/cache/embeddings.sqlite3`, shared with `make run`; override with
+COUNCIL_SEARCH_TEST_EMBEDDING_CACHE), so only the first run on a machine pays for the model.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RECORDS_DIR = PROJECT_ROOT / "corpus" / "records"
+TESTS_DIR = Path(__file__).resolve().parent
+if str(TESTS_DIR) not in sys.path:  # tests/scenarios and helpers import as top-level modules
+    sys.path.insert(0, str(TESTS_DIR))
+
+
+def test_embedding_cache_path() -> Path:
+    return Path(os.environ.get("COUNCIL_SEARCH_TEST_EMBEDDING_CACHE",
+                               PROJECT_ROOT / "var" / "cache" / "embeddings.sqlite3"))
+
+
+test_embedding_cache_path.__test__ = False  # a helper, not a test
+
+
+@dataclass
+class BuiltIndex:
+    data_dir: Path            # pass as Settings(data_dir=...) / EmbeddedBackend.open(data_dir)
+    build_dir: Path
+    records_dir: Path
+    embedder_name: str
+    summary: object           # indexer.build.BuildSummary
+
+
+@pytest.fixture(scope="session")
+def default_embedder():
+    from council_search.settings import Settings
+    from embeddings import get_embedder
+    return get_embedder(Settings().embedder)
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory, default_embedder) -> BuiltIndex:
+    """A real embedded index of corpus/records with the default embedder (built once per session)."""
+    from embeddings.cache import EmbeddingCache
+    from engine.embedded import layout
+    from engine.embedded.writer import EmbeddedWriter
+    from indexer.build import build_index
+
+    if not any(RECORDS_DIR.glob("*.jsonl")):
+        pytest.skip("corpus/records has no records (run `council-search ingest`)")
+    data_dir = tmp_path_factory.mktemp("index-data")
+    cache = EmbeddingCache(test_embedding_cache_path())
+    try:
+        summary = build_index(RECORDS_DIR, EmbeddedWriter(data_dir), default_embedder, cache, progress=False)
+    finally:
+        cache.close()
+    return BuiltIndex(data_dir=data_dir, build_dir=layout.current_build(data_dir), records_dir=RECORDS_DIR,
+                      embedder_name=default_embedder.name, summary=summary)
+
+
+@pytest.fixture(scope="session")
+def index_settings(built_index):
+    """Settings pointing at the session index (embedded backend)."""
+    from council_search.settings import Settings
+    return Settings(backend="embedded", data_dir=built_index.data_dir, embedder=built_index.embedder_name)
+
+
+@pytest.fixture(scope="session")
+def searcher(built_index, default_embedder):
+    """engine.searcher.Searcher over the session index (read-only: do not mutate)."""
+    from engine.embedded.backend import EmbeddedBackend
+    from engine.searcher import Searcher
+    backend = EmbeddedBackend.open(built_index.data_dir)
+    yield Searcher(backend, default_embedder)
+    backend.close()

@@ -1,0 +1,93 @@
+"""Engine parts in isolation: RRF, vector search (exact vs candidate path), filter masks, the
+index pointer, same-project keys, the models' validation."""
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from embeddings.base import l2_normalise
+from engine.embedded import layout
+from engine.embedded.vectors import VectorIndex, top_k
+from engine.fusion import rrf
+from engine.models import SearchParams
+from engine.projects import project_key
+
+
+def test_rrf_sums_reciprocal_ranks_and_breaks_ties_by_first_rank():
+    fused = rrf([["a", "b", "c"], ["c", "a", "d"]], k=60)
+    scores = dict(fused)
+    assert scores["a"] == pytest.approx(1 / 61 + 1 / 62)
+    assert scores["c"] == pytest.approx(1 / 63 + 1 / 61)
+    assert [i for i, _ in fused][:2] == ["a", "c"]
+    assert [i for i, _ in rrf([["x", "y"], ["y", "x"]])] == ["x", "y"]   # equal scores: earliest rank first
+    assert dict(rrf([["a"], ["b"]], weights=[2.0, 1.0]))["a"] == pytest.approx(2 / 61)
+
+
+def test_top_k_orders_and_skips_masked():
+    scores = np.array([0.1, 0.9, -np.inf, 0.5, 0.9])
+    assert top_k(scores, 3).tolist() == [1, 4, 3]
+    assert top_k(scores, 10).tolist() == [1, 4, 3, 0]
+
+
+def make_index(n=300, dim=16, seed=1):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 6, size=n)
+    start = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    passages = l2_normalise(rng.normal(size=(int(start[-1]), dim)).astype(np.float32))
+    cases = l2_normalise(np.vstack([passages[start[i]:start[i + 1]].mean(axis=0) for i in range(n)]))
+    return VectorIndex(cases, passages, start), rng
+
+
+def test_vector_search_scores_cases_by_best_passage_with_mask():
+    index, rng = make_index()
+    q = l2_normalise(rng.normal(size=16).astype(np.float32))
+    ords, scores = index.search(q, 10)
+    best = np.array([max(index.passages[index.passage_start[i]:index.passage_start[i + 1]] @ q) for i in range(len(index))])
+    assert ords.tolist() == np.argsort(-best, kind="stable")[:10].tolist()
+    assert np.allclose(scores, best[ords])
+    mask = np.zeros(len(index), bool)
+    mask[::7] = True
+    ords, _ = index.search(q, 5, mask)
+    assert all(o % 7 == 0 for o in ords)
+
+
+def test_candidate_path_rescores_by_best_passage():
+    index, rng = make_index()
+    q = l2_normalise(rng.normal(size=16).astype(np.float32))
+    exact, _ = index.search(q, 5, candidates=10_000)
+    approx, scores = index.search(q, 5, candidates=len(index) - 1)   # forces the two-stage path
+    assert list(scores) == sorted(scores, reverse=True)
+    assert len(set(exact) & set(approx)) >= 4
+
+
+def test_pointer_switch_is_atomic_and_requires_a_complete_build(tmp_path):
+    with pytest.raises(layout.IndexMissing):
+        layout.current_build(tmp_path)
+    build = layout.new_build_dir(tmp_path)
+    layout.switch_current(tmp_path, build)
+    with pytest.raises(layout.IndexMissing, match="incomplete"):
+        layout.current_build(tmp_path)     # no meta.json yet
+    (build / "meta.json").write_text("{}")
+    assert layout.current_build(tmp_path) == build
+    assert not list((tmp_path / "index").glob(".CURRENT.*"))
+
+
+def test_project_keys_join_lineages_but_not_neighbours():
+    a = project_key("地方公共団体情報システム標準化に対応した国民年金システムの移行")
+    b = project_key("地方公共団体情報システム標準化に対応した国民年金システムへの移行")
+    c = project_key("地方公共団体情報システム標準化に対応した国保標準システムへの移行等")
+    assert a == b and a != c
+    assert project_key("地域広帯域移動無線アクセス（地域 BWA）システム") == project_key("地域広帯域移動無線アクセス(地域BWA)システム")
+    assert project_key("") == "" and project_key("事業") == ""
+
+
+def test_search_params_echo_and_filters():
+    p = SearchParams.create(q="  委託 ", filters={"department": ["総務課", "総務課", " "], "result": "承認"},
+                            date_from="2023-04-01", page="2", size="5")
+    assert p.q == "委託" and p.filters == {"department": ("総務課",), "result": ("承認",)}
+    f = p.to_filters()
+    assert f.date_from == dt.date(2023, 4, 1) and f.selected["department"] == ("総務課",)
+    echo = p.echo().model_dump(mode="json")
+    assert echo["department"] == ["総務課"] and echo["page"] == 2 and echo["category"] == []
