@@ -14,14 +14,13 @@ Two stages, both applied identically by `normalize` and `normalize_with_offsets`
    trackable): combining (han)dakuten composed; kana iteration marks expanded; "-" after kana → "ー"
    (a PDF may draw the long-vowel mark as a dash); hyphens and ・ inside Latin/katakana words deleted
    (パブリック・コメント = パブリックコメント, Wi-Fi = wifi, e-ラーニング = eラーニング); thousands
-   separators deleted (3,120 = 3120); whitespace next to Japanese deleted (令和 7 年度 = 令和7年度,
+   separators deleted (3,120 = 3120); counter ヶ/カ/箇 after a number → か (97ヶ所 = 97か所); whitespace next to Japanese deleted (令和 7 年度 = 令和7年度,
    PDF line ends inside words), other whitespace runs collapsed to one space.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 from importlib import resources
 from typing import Callable
 
@@ -115,11 +114,19 @@ def is_cjk(ch: str) -> bool:
 
 _COMBINING_RE = re.compile(r"[^\s][\u0300-\u036f\u3099\u309a]+")
 _ITER_RE = re.compile("(?<=[\u3041-\u3096\u30a1-\u30fa])[\u309d\u309e\u30fd\u30fe]+")
-_WS_RE = re.compile(" +")
+# Whitespace (already single " " characters after stage 1): deleted next to Japanese when the other
+# side is a letter/digit, deleted at the ends, otherwise runs collapse to one space. Plain regexes
+# (no Python callback): whitespace is frequent (PDF line ends).
+_WS_CJK_BEFORE_RE = re.compile(f"(?<=[{_CJK}]) +(?=[^\\W_])")
+_WS_CJK_AFTER_RE = re.compile(f"(?<=[^\\W_]) +(?=[{_CJK}])")
+_WS_ENDS_RE = re.compile(r"^ +| +$")
+_WS_RUN_RE = re.compile(" {2,}")
 _KANA_DASH_RE = re.compile(f"(?<=[{_KANA}\u309d\u309e\u30fd\u30fe])-+")
 _WORD_HYPHEN_RE = re.compile(f"(?<=[{_LATIN}])-(?=[{_LATIN}{_KANA}])")
 _WORD_DOT_RE = re.compile(f"(?<=[{_KANA}{_LATIN}])\u30fb(?=[{_KANA}{_LATIN}])")
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+# Counter ka: ９７か所 = ９７ヶ所 = ９７カ所 = ９７箇所, ３ヵ月 = ３か月 (only after a number, before a counter).
+_COUNTER_KA_RE = re.compile("(?<=[0-9〇一二三四五六七八九十百千])[ヶヵケカ箇](?=[所月年国条回])")
 
 
 def _compose(m: re.Match[str]) -> str:
@@ -140,34 +147,50 @@ def _iteration(m: re.Match[str]) -> str:
     return "".join(out)
 
 
-def _space(m: re.Match[str]) -> str:
-    s, start, end = m.string, m.start(), m.end()
-    if start == 0 or end == len(s):
-        return ""
-    prev, nxt = s[start - 1], s[end]
-    if (is_cjk(prev) and (is_cjk(nxt) or nxt.isalnum())) or (is_cjk(nxt) and prev.isalnum()):
-        return ""
-    return " "
-
-
 Repl = Callable[[re.Match[str]], str] | str
-_RULES: tuple[tuple[re.Pattern[str], Repl], ...] = (
+_COMBINING_GATE = re.compile("[\u0300-\u036f\u3099\u309a]")
+
+
+class _Rule:
+    """One context rule. `gate` (characters, any of which must occur, or a regex that must find
+    something) skips the full regex pass for the common text that cannot match."""
+
+    __slots__ = ("pattern", "repl", "gate")
+
+    def __init__(self, pattern: re.Pattern[str], repl: Repl, gate: str | re.Pattern[str] | None):
+        self.pattern, self.repl, self.gate = pattern, repl, gate
+
+    def applies(self, s: str) -> bool:
+        g = self.gate
+        if g is None:
+            return True
+        if isinstance(g, str):
+            return any(c in s for c in g)
+        return g.search(s) is not None
+
+
+_RULES: tuple[_Rule, ...] = (
     # Order matters for idempotence: no rule may create a match for an earlier one.
-    (_COMBINING_RE, _compose),
-    (_KANA_DASH_RE, lambda m: "\u30fc" * len(m.group())),
-    (_WS_RE, _space),
-    (_ITER_RE, _iteration),
-    (_WORD_HYPHEN_RE, ""),
-    (_WORD_DOT_RE, ""),
-    (_THOUSANDS_RE, ""),
+    _Rule(_COMBINING_RE, _compose, _COMBINING_GATE),
+    _Rule(_KANA_DASH_RE, lambda m: "\u30fc" * len(m.group()), "-"),
+    _Rule(_WS_CJK_BEFORE_RE, "", " "),
+    _Rule(_WS_CJK_AFTER_RE, "", " "),
+    _Rule(_WS_ENDS_RE, "", " "),
+    _Rule(_WS_RUN_RE, " ", "  "),
+    _Rule(_ITER_RE, _iteration, "\u309d\u309e\u30fd\u30fe"),
+    _Rule(_WORD_HYPHEN_RE, "", "-"),
+    _Rule(_WORD_DOT_RE, "", "\u30fb"),
+    _Rule(_THOUSANDS_RE, "", ","),
+    _Rule(_COUNTER_KA_RE, "か", "ヶヵケカ箇"),
 )
 
 
 def normalize(text: str) -> str:
     """The matching form of `text` (see module docstring). Idempotent."""
     s = text.translate(_TABLE)
-    for pattern, repl in _RULES:
-        s = pattern.sub(repl, s)
+    for rule in _RULES:
+        if rule.applies(s):
+            s = rule.pattern.sub(rule.repl, s)
     return s
 
 
@@ -182,11 +205,14 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
             pieces.append(mapped)
             offsets.extend([i] * len(mapped))
     s = "".join(pieces)
-    for pattern, repl in _RULES:
+    for rule in _RULES:
+        if not rule.applies(s):
+            continue
+        repl = rule.repl
         out: list[str] = []
         new_offsets: list[int] = []
         last = 0
-        for m in pattern.finditer(s):
+        for m in rule.pattern.finditer(s):
             start = m.start()
             out.append(s[last:start])
             new_offsets.extend(offsets[last:start])
@@ -204,8 +230,3 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
         new_offsets.extend(offsets[last:])
         s, offsets = "".join(out), new_offsets
     return s, offsets
-
-
-@lru_cache(maxsize=4096)
-def normalize_cached(text: str) -> str:
-    return normalize(text)

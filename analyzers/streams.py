@@ -92,11 +92,14 @@ def _char_streams(norm: str) -> tuple[list[str], list[str]]:
     for run in _RUN_RE.findall(norm):
         if "\u30fb" in run:
             run = run.replace("\u30fb", "")
-        if _HAS_LATIN_RE.search(run) is None:
-            segments = ((False, run),)
-        else:
-            segments = _split_latin(run)
-        for is_word, seg in segments:
+        if _HAS_LATIN_RE.search(run) is None:   # fast path: no Latin word inside
+            if len(run) == 1:
+                bigram.append(run)
+            else:
+                bigram.extend(map(_concat, run[:-1], run[1:]))
+            unigram.extend(run)
+            continue
+        for is_word, seg in _split_latin(run):
             if is_word:
                 w = seg[:MAX_TOKEN_CHARS]
                 bigram.append(w)

@@ -37,6 +37,9 @@ from analyzers import normalize, normalize_with_offsets
         ("ガバメントクラ\nウド", "ガバメントクラウド"),    # a PDF line end inside a word
         ("か\u3099", "が"),                              # combining dakuten
         ("個人\u200b番号", "個人番号"),                  # zero-width space
+        ("９７ヶ所", "97か所"),
+        ("９７箇所", "97か所"),
+        ("３ヵ月", "3カ月"),
     ],
 )
 def test_variants_normalise_to_the_same_form(variant, canonical):
@@ -61,6 +64,8 @@ def test_meaningful_differences_are_kept():
     # Spaces between Latin words stay (one space), so words do not run together.
     assert normalize("Open  Data") == "open data"
     assert normalize("  個人番号  ") == "個人番号"
+    assert normalize("霞ヶ関") == "霞ヶ関"          # ヶ outside a counter is left alone
+    assert normalize("ケース") == "ケース"
 
 
 def test_offsets_point_at_source_characters():
