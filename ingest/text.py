@@ -51,6 +51,12 @@ _MARKER = re.compile(
 )
 
 
+_INDENT = re.compile(r"^(?: {2,}|\u3000)")
+# A line ending like this continues its sentence even if the next line looks like a new item:
+# `…前項（１）システム開発および` / `（２）外部結合に係る…`.
+_CONTINUES = ("および", "及び", "並びに", "又は", "または", "、", "，")
+
+
 def starts_with_marker(line: str) -> bool:
     return bool(_MARKER.match(line))
 
@@ -62,16 +68,23 @@ def paragraphs(lines: list[str]) -> str:
     sentence (。) short of the full line width, or after a short marker line (a heading/bullet).
     Everything else is a line-end wrap and is joined with no separator.
     """
-    cleaned = [strip_line(remove_stray_glyphs(line)) for line in lines]
-    cleaned = [c for c in cleaned if c]
+    # A first line indented by two or more spaces opens a paragraph (the Japanese 字下げ); a page
+    # break's continuation line starts with a single space and does not.
+    indented: list[bool] = []
+    cleaned: list[str] = []
+    for line in lines:
+        c = strip_line(remove_stray_glyphs(line))
+        if c:
+            cleaned.append(c)
+            indented.append(bool(_INDENT.match(line)))
     if not cleaned:
         return ""
     lengths = sorted(len(c) for c in cleaned)
     width = lengths[int(len(lengths) * 0.9) - 1 if len(lengths) >= 10 else -1]
     out: list[str] = []
     current = ""
-    for line in cleaned:
-        if current and starts_with_marker(line):
+    for line, indent in zip(cleaned, indented):
+        if current and (indent or starts_with_marker(line)) and not current.endswith(_CONTINUES):
             out.append(current)
             current = ""
         current += line

@@ -189,6 +189,13 @@ def test_case_6_vertical_text(cases):
     assert "②資格情報、高額該当者情報の伝送" in cases[6].attachment.split("\n")
 
 
+def test_body_paragraph_indents_and_continuations(cases):
+    # Indented lines (字下げ) open paragraphs: the population table is three lines, not one.
+    assert "\n３４６，３１３人  日本人住民：３０６，４８４人\n外国人住民： ３９，８２９人\n" in cases[3].body
+    # `…および` / `（２）…` is one sentence even though its second line starts like an item.
+    assert "①生活保護システム標準化にあたり、前項（１）電算処理および（２）外部結合に係るシステムへの移行業務を委託する。" in cases[33].body.split("\n")
+
+
 def test_contractors(cases):
     assert cases[2].contractors == ["株式会社BotExpress"]  # only in the diagram; LINE株式会社 is not a contractor
     assert cases[8].contractors == ["シフトプラス株式会社"]
