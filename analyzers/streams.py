@@ -19,7 +19,7 @@ a space in the query still lines up with the index.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
 
 import fugashi
 import unidic_lite
@@ -49,10 +49,17 @@ STOP_WORDS: frozenset[str] = frozenset(
 )
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def _tagger() -> fugashi.GenericTagger:
     # GenericTagger + wakati: surfaces only, ~2x faster than building unidic feature tuples.
-    return fugashi.GenericTagger(f"-r /dev/null -d {unidic_lite.DICDIR} -Owakati")
+    # One tagger per thread: a MeCab tagger's parse() reuses internal state (the service analyses
+    # queries from a thread pool); the dictionary itself is memory-mapped and shared.
+    tagger = getattr(_local, "tagger", None)
+    if tagger is None:
+        tagger = _local.tagger = fugashi.GenericTagger(f"-r /dev/null -d {unidic_lite.DICDIR} -Owakati")
+    return tagger
 
 
 # Token -> keep? decided once per distinct token (the vocabulary is small); the loop below then

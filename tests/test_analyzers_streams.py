@@ -118,3 +118,11 @@ def test_long_tokens_are_capped_identically():
     word = "a" * 500
     assert index_streams(word).bigram == term_streams(word).bigram
     assert all(len(t) <= 64 for t in index_streams(word).bigram)
+
+
+def test_thread_safe_analysis():
+    from concurrent.futures import ThreadPoolExecutor
+    texts = [t for t, _, _ in DOMAIN_TERMS] * 20
+    expected = [index_streams(t) for t in texts]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(index_streams, texts)) == expected
