@@ -1,6 +1,7 @@
 """The `council-search` console entry point. Each subcommand lives with its package
-(`<package>/cli.py` exposing `add_arguments(parser)` and `run(args) -> int`), imported lazily so
-`council-search ingest` does not pay for loading the embedding model."""
+(`<package>/cli.py` exposing `add_arguments(parser)` and `run(args) -> int`). Only the chosen
+subcommand's module is imported, so `council-search ingest` does not pay for loading tantivy,
+the embedding model or FastAPI."""
 from __future__ import annotations
 
 import argparse
@@ -16,25 +17,27 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _chosen(argv: list[str]) -> str | None:
+    for arg in argv:
+        if not arg.startswith("-"):
+            return arg if arg in SUBCOMMANDS else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="council-search", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    modules = {}
+    chosen = _chosen(argv)
+    module = None
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        try:
+        if name == chosen:
             module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:  # a package not built yet: keep the other commands usable
-            p.set_defaults(_missing=str(exc))
-            continue
-        module.add_arguments(p)
-        modules[name] = module
+            module.add_arguments(p)
     args = parser.parse_args(argv)
-    if getattr(args, "_missing", None):
-        print(f"council-search {args.command}: not available ({args._missing})", file=sys.stderr)
-        return 2
     try:
-        return int(modules[args.command].run(args) or 0)
+        return int(module.run(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
