@@ -66,4 +66,25 @@ def create_app(searcher: "Searcher | None" = None, settings: Settings | None = N
     for module in (search, cases, meta, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _document_errors_truthfully(app)
     return app
+
+
+def _document_errors_truthfully(app: FastAPI) -> None:
+    """FastAPI documents a 422 with its own validation-error body on every route with parameters;
+    this app answers bad parameters with 400 and ErrorResponse instead, so drop those entries."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = build()
+            for ops in schema.get("paths", {}).values():
+                for op in ops.values():
+                    op.get("responses", {}).pop("422", None)
+            components = schema.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                components.pop(name, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -16,7 +16,7 @@ CaseId = Annotated[str, Path(min_length=1, max_length=200,
 DEFAULT_SIMILAR = 10
 
 
-@router.get("/{case_id}", response_model=CaseDetail, responses=error_responses(404, 503),
+@router.get("/{case_id}", response_model=CaseDetail, responses=error_responses(400, 404, 503),
             summary="One case: every corpus field, plus the same-project timeline")
 def case(request: Request, case_id: CaseId) -> CaseDetail:
     return get_searcher(request).case(case_id)

@@ -1,0 +1,32 @@
+"""Property-based run of schemathesis against the app's own OpenAPI schema: whatever input it
+generates, the API answers without a 5xx, with a documented status code, content type, headers and
+body schema."""
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from service.app import create_app
+from service.deps import SearcherHolder
+
+CHECKS = [schemathesis.checks.not_a_server_error, schemathesis.checks.status_code_conformance,
+          schemathesis.checks.content_type_conformance, schemathesis.checks.response_schema_conformance,
+          schemathesis.checks.response_headers_conformance]
+
+# The schema does not depend on the searcher, so it is loaded at import (schemathesis' lazy fixture
+# loader does not work with this pytest); the session's real searcher is plugged in by `real_searcher`.
+APP = create_app()
+schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+
+
+@pytest.fixture(scope="module")
+def real_searcher(searcher):
+    APP.state.searcher_holder = SearcherHolder(APP.state.settings, searcher)
+    yield
+
+
+@schema.parametrize()
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_api_conforms_to_its_schema(real_searcher, case):
+    case.call_and_validate(checks=CHECKS)
