@@ -46,13 +46,12 @@ def _spans(text: str, query: ParsedQuery) -> list[tuple[int, int, frozenset[int]
         return []
     raw: list[tuple[int, int, int]] = []
     for term_id, term in enumerate(query.all_terms()):
-        for variant in term.variants:
-            pattern = _variant_pattern(variant.text)
-            if pattern is None:
-                continue
-            for m in pattern.finditer(norm):
-                if m.end() > m.start():
-                    raw.append((offsets[m.start()], offsets[m.end() - 1] + 1, term_id))
+        found = _find(norm, offsets, (v.text for v in term.variants), term_id, raw)
+        if not found and not term.phrase:
+            # The engines also match a non-phrase term through its morphological tokens in order,
+            # with gaps (個人情報保護 finds 個人情報の保護): mark those tokens.
+            words = {w for v in term.variants for w in v.streams.morph if len(w) >= 2}
+            _find(norm, offsets, words, term_id, raw)
     if not raw:
         return []
     raw.sort()
@@ -85,6 +84,19 @@ def _flow(text: str, a: int, b: int) -> str:
         pos = m.end()
     out.append(text[pos:b])
     return "".join(out)
+
+
+def _find(norm: str, offsets: list[int], texts, term_id: int, raw: list) -> bool:
+    found = False
+    for text in texts:
+        pattern = _variant_pattern(text)
+        if pattern is None:
+            continue
+        for m in pattern.finditer(norm):
+            if m.end() > m.start():
+                raw.append((offsets[m.start()], offsets[m.end() - 1] + 1, term_id))
+                found = True
+    return found
 
 
 def _render(text: str, start: int, end: int, spans: list[tuple[int, int, frozenset[int]]]) -> str:

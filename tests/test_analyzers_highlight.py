@@ -46,6 +46,13 @@ def test_adjacent_hits_merge():
     assert marks(out) == ["外部結合 業務委託"]
 
 
+def test_morphological_fallback_marks_words_of_a_gapped_term():
+    out = highlight_all("個人情報の保護に関する条例", parse_query("個人情報保護"))
+    assert marks(out) == ["個人情報", "保護"]
+    # a phrase must be contiguous: no fallback
+    assert marks(highlight_all("個人情報の保護に関する条例", parse_query('"個人情報保護"'))) == []
+
+
 def test_excluded_terms_are_not_marked():
     assert marks(highlight_all("委託と警視庁", parse_query("委託 -警視庁"))) == ["委託"]
 

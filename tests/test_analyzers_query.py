@@ -61,7 +61,7 @@ def test_term_streams_are_attached():
 
 
 @pytest.mark.parametrize("q, number", [
-    ("№12", 12), ("No.12", 12), ("no12", 12), ("Ｎｏ．１２", 12), ("#12", 12), ("第12号", 12),
+    ("№12", 12), ("No.12", 12), ("no12", 12), ("Ｎｏ．１２", 12), ("#12", 12),
     ("№ 12", 12), ("NO. 3", 3),
 ])
 def test_explicit_case_number_takes_only_the_exact_path(q, number):
@@ -78,6 +78,9 @@ def test_bare_number_is_case_number_and_text():
     assert parse_query("0").case_number is None
     assert parse_query("12345").case_number is None
     assert parse_query("12 委託").case_number is None
+    # 法律第40号 is ordinary text in the records, not a case reference
+    p = parse_query("第40号")
+    assert p.case_number is None and [t.variants[0].text for t in p.all_terms()] == ["第40号"]
 
 
 def test_case_id():
