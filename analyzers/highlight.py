@@ -39,9 +39,15 @@ def _variant_pattern(norm: str) -> re.Pattern[str] | None:
     return re.compile(_SEP.join(parts))
 
 
+@lru_cache(maxsize=256)
+def _normalized(text: str) -> tuple[str, list[int]]:
+    # The same records are highlighted again and again (each query, each page): normalise once.
+    return normalize_with_offsets(text)
+
+
 def _spans(text: str, query: ParsedQuery) -> list[tuple[int, int, frozenset[int]]]:
     """Merged hit spans in `text` as (start, end, ids of the terms hit)."""
-    norm, offsets = normalize_with_offsets(text)
+    norm, offsets = _normalized(text)
     if not norm:
         return []
     raw: list[tuple[int, int, int]] = []

@@ -88,12 +88,18 @@ def main() -> int:
     results["parse_query_ms_median"] = statistics.median(lat)
     pq = parse_query("委託 個人番号")
     body = max(chunks, key=len)
-    hl = []
+    from analyzers.highlight import _normalized
+    cold, warm = [], []
     for _ in range(20):
+        _normalized.cache_clear()
         t0 = time.perf_counter()
         highlight(body, pq)
-        hl.append((time.perf_counter() - t0) * 1000)
-    results["highlight_ms_median"] = statistics.median(hl)
+        cold.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        highlight(body, pq)   # same record again (next query/page): normalisation cached
+        warm.append((time.perf_counter() - t0) * 1000)
+    results["highlight_ms_median"] = statistics.median(cold)
+    results["highlight_cached_ms_median"] = statistics.median(warm)
     results["highlight_text_chars"] = len(body)
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
@@ -105,7 +111,8 @@ def main() -> int:
         for k, v in results[label].items():
             print(f"  {k:24s} {v / 1e6:6.2f} M chars/s")
     print(f"parse_query median {results['parse_query_ms_median']:.3f} ms; "
-          f"highlight median {results['highlight_ms_median']:.3f} ms on {len(body):,} chars")
+          f"highlight median {results['highlight_ms_median']:.3f} ms "
+          f"({results['highlight_cached_ms_median']:.3f} ms cached) on {len(body):,} chars")
     return 0
 
 
