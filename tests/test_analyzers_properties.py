@@ -83,3 +83,27 @@ def test_a_term_in_the_text_is_always_marked(text):
         return
     out = highlight_all(text, parse_query(words[0]))
     assert "<mark>" in out
+
+
+def _contains(haystack, needle) -> bool:
+    n = len(needle)
+    return any(tuple(haystack[i:i + n]) == tuple(needle) for i in range(len(haystack) - n + 1))
+
+
+@SETTINGS
+@given(
+    st.text(alphabet=st.sampled_from(list("委託再先業務個人番号情報保護クラウドサービスー12３、。 \n（）")),
+            min_size=2, max_size=80),
+    st.data(),
+)
+def test_any_substring_of_a_run_is_found_by_its_bigram_phrase(text, data):
+    # The recall guarantee the engines rely on: a query that is a substring of a word run in the
+    # text has its bigram stream occur contiguously in the text's bigram stream.
+    runs = [r for r in re.findall(r"[^\W_]+", normalize(text)) if len(r) >= 2]
+    if not runs:
+        return
+    run = data.draw(st.sampled_from(runs))
+    start = data.draw(st.integers(0, len(run) - 2))
+    end = data.draw(st.integers(start + 2, len(run)))
+    query = run[start:end]
+    assert _contains(index_streams(text).bigram, term_streams(query).bigram), (text, query)
