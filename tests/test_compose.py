@@ -116,6 +116,7 @@ def test_indexer_is_one_shot_after_healthy_opensearch(config):
     assert idx["restart"] == "no"
     assert idx["depends_on"]["opensearch"]["condition"] == "service_healthy"
     assert idx["build"]["context"]
+    assert any(v["type"] == "volume" and v["target"] == "/app/var" for v in idx["volumes"])
 
 
 def test_api_waits_for_index_and_talks_to_secured_opensearch(config):
