@@ -31,7 +31,7 @@ from analyzers.synonyms import SynonymFileError, SynonymMap, load_synonyms
 _ITAIJI_HASH = hashlib.sha256(
     resources.files("analyzers").joinpath("data/itaiji.tsv").read_bytes()
 ).hexdigest()[:12]
-ANALYZER_VERSION: str = f"2+itaiji.{_ITAIJI_HASH}"
+ANALYZER_VERSION: str = f"3+itaiji.{_ITAIJI_HASH}"
 
 __all__ = [
     "ANALYZER_VERSION", "MAX_QUERY_CHARS", "MAX_TERMS", "STOP_WORDS",

@@ -20,7 +20,7 @@ from analyzers.streams import _RUN_RE, _split_latin
 
 BOUNDARY_CHARS = "。、，．！？!?\n"
 _SEP = r"[\W_]*"
-_LAT = f"[{_LATIN}0-9]"
+_LAT = f"[{_LATIN}]"
 
 
 @lru_cache(maxsize=2048)

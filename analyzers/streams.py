@@ -10,8 +10,8 @@ a space in the query still lines up with the index.
   list of particles/auxiliaries and tokens without letters or digits.
 - bigram: a text is cut into runs of letters/digits (everything else separates; ・ is dropped and
   joins, so 申請・届出 = 申請届出). Inside a run,
-  Latin words (ASCII/Latin letters, digits attached to them: "aws", "lgwan", "wifi") are one token
-  each; every other segment (kanji, kana, digits) gives one overlapping bigram per character
+  Latin words (runs of Latin letters: "aws", "lgwan", "wifi"; digits are not part of them) are one
+  token each; every other segment (kanji, kana, digits) gives one overlapping bigram per character
   position, or the character itself when the segment is one character long.
   Consecutive bigrams = substring match: 委託 matches 業務委託, 再委託 matches 再委託先.
 - unigram: one token per non-Latin character, Latin words whole (single-character queries).
@@ -33,7 +33,9 @@ MAX_TOKEN_CHARS = 64  # engines reject or drop very long tokens; cut identically
 # A run: letters/digits, possibly joined by ・ (電子申請・届出 is one run for the bigram stream, so
 # a query written with or without the ・ matches; the morph stream still sees the ・).
 _RUN_RE = re.compile(r"[^\W_]+(?:\u30fb[^\W_]+)*")
-_LATIN_WORD_RE = re.compile(f"[{_LATIN}0-9]*[{_LATIN}][{_LATIN}0-9]*")
+# Latin letters only: digits are bigrammed like kanji, so iso27001 = "iso" + 27 70 00 01 and both
+# "ISO" and "27001" (and "ISO 27001") find it, as MeCab also splits letters from digits.
+_LATIN_WORD_RE = re.compile(f"[{_LATIN}]+")
 _HAS_LATIN_RE = re.compile(f"[{_LATIN}]")
 _WORDCHAR_RE = re.compile(r"[^\W_]")
 

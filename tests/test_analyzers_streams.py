@@ -65,6 +65,14 @@ def test_latin_words_are_whole_tokens():
     assert not _contains(index_streams("online").bigram, term_streams("line").bigram)
 
 
+def test_latin_letters_and_digits_are_separate_segments():
+    s = index_streams("ISO27001及びＩＳＭＳ")
+    assert list(s.bigram) == ["iso", "27", "70", "00", "01", "1及", "及び", "isms"]
+    for q in ("ISO", "27001", "ISO 27001", "ISO27001", "isms"):
+        assert _contains(s.bigram, term_streams(q).bigram), q
+    assert "iso" in s.morph and "27001" in s.morph
+
+
 def test_single_character_runs_and_unigrams():
     s = index_streams("課、係")
     assert list(s.bigram) == ["課", "係"]
