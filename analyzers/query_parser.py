@@ -13,16 +13,14 @@ are dropped or cut with a message in `ParsedQuery.warnings`.
 """
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 
 from analyzers.normalize import normalize
 from analyzers.query_model import Group, ParsedQuery, Term, Variant
 from analyzers.streams import term_streams
-from analyzers.synonyms import SynonymFileError, SynonymMap, default_synonyms, parse_synonyms
+from analyzers.synonyms import SynonymMap, default_synonyms
 
-log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 1000
 MAX_TERMS = 32
@@ -51,7 +49,7 @@ def parse_query(q: str, synonyms: SynonymMap | None = None) -> ParsedQuery:
     # Lone surrogates (from a badly decoded URL) would break encoding later.
     q = q.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(q) else q
     if synonyms is None:
-        synonyms = _synonyms_or_packaged()
+        synonyms = default_synonyms()
 
     compact = unicodedata.normalize("NFKC", q).strip().lower()
     m = _CASE_NUMBER_RE.match(compact)
@@ -106,16 +104,6 @@ def parse_query(q: str, synonyms: SynonymMap | None = None) -> ParsedQuery:
         case_number=case_number,
         warnings=tuple(dict.fromkeys(warnings)),
     )
-
-
-def _synonyms_or_packaged() -> SynonymMap:
-    try:
-        return default_synonyms()
-    except SynonymFileError as exc:  # operator's extra file is broken: keep serving with the packaged one
-        log.error("%s; using the packaged synonyms only", exc)
-        from importlib import resources
-        return parse_synonyms(resources.files("analyzers").joinpath("data/synonyms.txt")
-                              .read_text(encoding="utf-8"))
 
 
 def _has_surrogate(s: str) -> bool:

@@ -6,6 +6,7 @@ query-time expansion lets operators edit the file without re-indexing.
 """
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,6 +14,8 @@ from importlib import resources
 from pathlib import Path
 
 from analyzers.normalize import normalize
+
+log = logging.getLogger(__name__)
 
 ENV_EXTRA_FILE = "COUNCIL_SEARCH_SYNONYMS_FILE"
 MAX_VARIANTS = 8            # per term, including the user's own word
@@ -103,10 +106,7 @@ def _words(part: str) -> list[str]:
 def load_synonyms(path: str | os.PathLike[str] | None = None) -> SynonymMap:
     """The packaged synonym file, or `path`; plus the file named by $COUNCIL_SEARCH_SYNONYMS_FILE."""
     if path is None:
-        smap = parse_synonyms(
-            resources.files("analyzers").joinpath("data/synonyms.txt").read_text(encoding="utf-8"),
-            "analyzers/data/synonyms.txt",
-        )
+        smap = _packaged()
     else:
         smap = _read(Path(path))
     extra = os.environ.get(ENV_EXTRA_FILE)
@@ -135,4 +135,17 @@ def default_synonyms() -> SynonymMap:
 
 @lru_cache(maxsize=4)
 def _cached_default(extra: str, mtime: int) -> SynonymMap:
-    return load_synonyms()
+    try:
+        return load_synonyms()
+    except SynonymFileError as exc:
+        # The operator's extra file is broken: keep serving with the packaged list (logged once per
+        # file version, not once per query).
+        log.error("%s; using the packaged synonyms only", exc)
+        return _packaged()
+
+
+def _packaged() -> SynonymMap:
+    return parse_synonyms(
+        resources.files("analyzers").joinpath("data/synonyms.txt").read_text(encoding="utf-8"),
+        "analyzers/data/synonyms.txt",
+    )

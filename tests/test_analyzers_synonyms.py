@@ -92,11 +92,18 @@ def test_extra_file_from_environment(tmp_path, monkeypatch):
     assert "委員会" in variants("審議会")
 
 
-def test_broken_extra_file_keeps_the_service_running(tmp_path, monkeypatch):
-    monkeypatch.setenv("COUNCIL_SEARCH_SYNONYMS_FILE", str(tmp_path / "missing.txt"))
-    with pytest.raises(SynonymFileError):
+def test_broken_extra_file_keeps_the_service_running(tmp_path, monkeypatch, caplog):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("ok, fine\na => b => c\n", encoding="utf-8")
+    monkeypatch.setenv("COUNCIL_SEARCH_SYNONYMS_FILE", str(bad))
+    with pytest.raises(SynonymFileError, match="bad.txt:2"):
         load_synonyms()
-    assert "個人番号" in variants("マイナンバー")   # parse_query falls back to the packaged file
+    with caplog.at_level("ERROR", logger="analyzers.synonyms"):
+        assert "個人番号" in variants("マイナンバー")   # parse_query falls back to the packaged file
+        assert "個人番号" in variants("マイナンバー")
+    assert len([r for r in caplog.records if "bad.txt:2" in r.getMessage()]) == 1   # logged once
+    monkeypatch.setenv("COUNCIL_SEARCH_SYNONYMS_FILE", str(tmp_path / "missing.txt"))
+    assert "個人番号" in variants("マイナンバー")
 
 
 def test_load_synonyms_from_path(tmp_path, monkeypatch):
