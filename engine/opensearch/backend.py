@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 from opensearchpy import OpenSearch
@@ -20,6 +21,12 @@ from engine.opensearch import query as dsl
 from engine.opensearch.client import make_client, unavailable_on_failure
 from engine.opensearch.schema import CASE_VECTOR, RECORD
 from engine.opensearch.settings import OpenSearchSettings
+
+
+def _without_credentials(url: str) -> str:
+    """/healthz shows the URL: never a user:password@ part of it."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))) if parts.hostname else url
 
 
 class OpenSearchBackend:
@@ -158,5 +165,5 @@ class OpenSearchBackend:
             "alias": self.alias,
             "mapping_version": meta.get("mapping_version"),
             "opensearch_version": version,
-            "url": self.settings.url,
+            "url": _without_credentials(self.settings.url),
         }
