@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from analyzers.normalize import _LATIN, is_cjk, normalize_with_offsets
 from analyzers.query_model import ParsedQuery
-from analyzers.streams import _RUN_RE, _split_latin
+from analyzers.streams import _HAS_LATIN_RE, _RUN_RE, _split_latin
 
 BOUNDARY_CHARS = "。、，．！？!?\n"
 _SEP = r"[\W_]*"
@@ -28,7 +28,7 @@ def _variant_pattern(norm: str) -> re.Pattern[str] | None:
     parts: list[str] = []
     for run in _RUN_RE.findall(norm):
         run = run.replace("\u30fb", "")
-        for is_word, seg in _split_latin(run) if re.search(f"[{_LATIN}]", run) else ((False, run),):
+        for is_word, seg in _split_latin(run) if _HAS_LATIN_RE.search(run) else ((False, run),):
             if is_word:
                 parts.append(f"(?<!{_LAT}){re.escape(seg)}(?!{_LAT})")
             else:
@@ -145,10 +145,6 @@ def _window(n: int, bounds: list[int], s: int, e: int, size: int) -> tuple[int, 
     return a, b
 
 
-def _clean(fragment_html: str) -> str:
-    return fragment_html.strip()
-
-
 def highlight(text: str, query: ParsedQuery, *, fragment_chars: int = 120,
               max_fragments: int = 3) -> list[str]:
     """Up to `max_fragments` escaped snippets (~`fragment_chars` long) with hits in <mark>.
@@ -164,7 +160,7 @@ def highlight(text: str, query: ParsedQuery, *, fragment_chars: int = 120,
     spans = _spans(text, query)
     if not spans:
         a, b = _window(len(text), bounds, 0, 0, size)
-        return [_clean(_ellipsis(text, a, b, html.escape(_flow(text, a, b))))]
+        return [_ellipsis(text, a, b, html.escape(_flow(text, a, b)))]
     candidates: list[tuple[int, int, int]] = []
     for s, e, _ in spans:
         a, b = _window(len(text), bounds, s, e, size)
@@ -178,7 +174,7 @@ def highlight(text: str, query: ParsedQuery, *, fragment_chars: int = 120,
         chosen.append((a, b))
         if len(chosen) >= max(1, max_fragments):
             break
-    return [_clean(_ellipsis(text, a, b, _render(text, a, b, spans))) for a, b in chosen]
+    return [_ellipsis(text, a, b, _render(text, a, b, spans)) for a, b in chosen]
 
 
 def _ellipsis(text: str, a: int, b: int, body: str) -> str:
