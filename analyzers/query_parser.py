@@ -86,12 +86,12 @@ def parse_query(q: str, synonyms: SynonymMap | None = None) -> ParsedQuery:
             if all(t.variants[0].text != term.variants[0].text for t in excluded):
                 excluded.append(term)
             continue
+        key = (term.variants[0].text, term.phrase)
         if pending_or and groups:
-            if all(t.variants[0].text != term.variants[0].text or t.phrase != term.phrase
-                   for t in groups[-1]):
+            if all((t.variants[0].text, t.phrase) != key for t in groups[-1]):
                 groups[-1].append(term)
-        else:
-            groups.append([term])
+        elif not any(len(g) == 1 and (g[0].variants[0].text, g[0].phrase) == key for g in groups):
+            groups.append([term])   # (a repeated AND term adds nothing)
         pending_or = False
     if pending_or:
         warnings.append("OR without a term after it ignored")

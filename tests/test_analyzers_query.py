@@ -131,6 +131,8 @@ def test_oversize_input_is_cut_with_warning():
 def test_duplicate_terms_in_an_or_group_are_merged():
     assert shape("委託 OR 委託") == ([[("委託", False)]], [])
     assert shape("-a -a b") == ([[("b", False)]], ["a"])
+    assert shape("委託 ＡＷＳ 委託 aws") == ([[("委託", False)], [("aws", False)]], [])
+    assert shape('委託 "委託"') == ([[("委託", False)], [("委託", True)]], [])
 
 
 def test_user_text_never_reaches_engine_syntax():
