@@ -108,16 +108,6 @@ def test_missing_index_is_unavailable_with_a_hint(loaded):
             call()
 
 
-def test_wrong_credentials_are_unavailable_not_a_crash(loaded):
-    proxy = RecordingProxy(loaded[0].url)
-    proxy.hooks.append(lambda m, p, b: (401, b'{"error":{"type":"security_exception","reason":"unauthorized"},"status":401}'))
-    try:
-        with pytest.raises(BackendUnavailable, match="credentials"):
-            _backend(proxy.url).info()
-    finally:
-        proxy.close()
-
-
 def test_api_answers_503_while_down_and_recovers(loaded, proxy):
     searcher = Searcher(_backend(proxy.url), embedder=None)
     client = TestClient(create_app(searcher, Settings(backend="opensearch")))
@@ -149,3 +139,55 @@ def test_app_configured_by_environment(loaded, monkeypatch):
     res = client.get("/api/search", params={"q": "ガバメントクラウド", "mode": "keyword", "department": "戸籍住民課"})
     assert res.status_code == 200 and res.json()["total"] >= 1
     assert all("戸籍住民課" in h["departments"] for h in res.json()["hits"])
+
+
+@pytest.fixture(scope="module")
+def self_signed(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, like the OpenSearch image's demo certificates."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl CLI not installed: cannot make a test certificate")
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return str(cert), str(key)
+
+
+@pytest.fixture
+def secured(loaded, self_signed):
+    """osmem behind HTTPS + basic auth, as the compose cluster with the security plugin is."""
+    p = RecordingProxy(loaded[0].url, tls=self_signed, basic_auth=("admin", "S3cret-pass!"))
+    yield p
+    p.close()
+
+
+def _secured_backend(url: str, **kw) -> OpenSearchBackend:
+    settings = OpenSearchSettings(url=url, index=ALIAS, timeout=5, **kw)
+    return OpenSearchBackend(make_client(settings), settings)
+
+
+def test_tls_and_basic_auth_as_compose_configures_them(secured):
+    b = _secured_backend(secured.url, user="admin", password="S3cret-pass!", verify_certs=False)
+    assert b.info()["records"] == 51
+    assert "admin" not in b.info()["url"]
+
+
+def test_tls_with_the_ca_bundle_verifies(secured, self_signed):
+    b = _secured_backend(secured.url, user="admin", password="S3cret-pass!", verify_certs=True, ca_certs=self_signed[0])
+    assert b.info()["records"] == 51
+
+
+def test_untrusted_certificate_is_unavailable_with_a_hint(secured):
+    b = _secured_backend(secured.url, user="admin", password="S3cret-pass!", verify_certs=True)
+    with pytest.raises(BackendUnavailable, match="TLS"):
+        b.info()
+
+
+def test_wrong_password_is_unavailable_with_a_hint(secured):
+    b = _secured_backend(secured.url, user="admin", password="wrong", verify_certs=False)
+    with pytest.raises(BackendUnavailable, match="credentials"):
+        b.info()

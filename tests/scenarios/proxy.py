@@ -19,7 +19,9 @@ Hook = Callable[[str, str, bytes], "tuple[int, bytes] | None"]
 
 
 class RecordingProxy:
-    def __init__(self, upstream: str):
+    def __init__(self, upstream: str, *, tls: tuple[str, str] | None = None, basic_auth: tuple[str, str] | None = None):
+        """`tls=(certfile, keyfile)` serves HTTPS like the security plugin; `basic_auth=(user, password)`
+        answers 401 to requests without those credentials."""
         self.upstream = upstream.rstrip("/")
         self.requests: list[tuple[str, str, bytes]] = []
         self.hooks: list[Hook] = []
@@ -39,6 +41,11 @@ class RecordingProxy:
                     self.close_connection = True
                     self.connection.close()
                     return
+                if basic_auth is not None:
+                    import base64
+                    expected = "Basic " + base64.b64encode(":".join(basic_auth).encode()).decode()
+                    if self.headers.get("Authorization") != expected:
+                        return self._reply(401, b'{"error":{"type":"security_exception","reason":"missing or wrong credentials"},"status":401}')
                 proxy.requests.append((self.command, self.path, body))
                 for hook in list(proxy.hooks):
                     answer = hook(self.command, self.path, body)
@@ -64,7 +71,14 @@ class RecordingProxy:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if tls is not None:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
 
