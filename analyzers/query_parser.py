@@ -4,7 +4,7 @@
     "再委託先" / 「再委託先」  phrase: contiguous, exact (no synonym expansion); 『…』 and “…” too
     防犯カメラ OR 監視カメラ   OR binds the terms on either side into one group (ＯＲ and | too)
     -警視庁 / NOT 警視庁       exclude (－ and − work as the minus sign)
-    №12, No.12, #12           the case number: only the exact path
+    №12, No.12, #12, 案件12   the case number: only the exact path
     12                        the case number first, and also the text 12
     shinjuku-privacy-council-2023-012   the case id
 
@@ -33,7 +33,7 @@ _OR = {"OR", "|", "||"}
 _AND = {"AND", "&", "&&"}
 _NOT = {"NOT"}
 # 第12号 is deliberately not here: 法律第40号 and the like are common text in the records.
-_CASE_NUMBER_RE = re.compile(r"^(?:no\.?|#)\s*(\d{1,4})$")
+_CASE_NUMBER_RE = re.compile(r"^(?:no\.?|#|案件(?:番号)?|審議案件)\s*(\d{1,4})$")
 _BARE_NUMBER_RE = re.compile(r"^(\d{1,4})$")
 _CASE_ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-\d{4}-\d{3,4}$")
 _WORD_RE = re.compile(r"[^\W_]")

@@ -42,9 +42,10 @@ class SynonymMap:
                 self.entries[s] = tuple(current)
 
     def expand(self, norm: str) -> tuple[str, ...]:
-        """Alternatives for one normalised term (whole-term entries first, then substring rewrites)."""
+        """Alternatives for one normalised term: its own entry, or else rewrites of the entries of 3+
+        characters it contains (個人番号カード -> マイナンバーカード)."""
         out: list[str] = list(self.entries.get(norm, ()))
-        if len(out) < MAX_VARIANTS - 1:
+        if not out:   # an entry for the whole term wins over rewriting its parts
             for key in self._substring_keys():
                 if key != norm and key in norm:
                     for alt in self.entries[key]:

@@ -61,7 +61,7 @@ def test_term_streams_are_attached():
 
 
 @pytest.mark.parametrize("q, number", [
-    ("№12", 12), ("No.12", 12), ("no12", 12), ("Ｎｏ．１２", 12), ("#12", 12),
+    ("№12", 12), ("No.12", 12), ("no12", 12), ("Ｎｏ．１２", 12), ("#12", 12), ("案件40", 40), ("案件番号 7", 7),
     ("№ 12", 12), ("NO. 3", 3),
 ])
 def test_explicit_case_number_takes_only_the_exact_path(q, number):

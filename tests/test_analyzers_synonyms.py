@@ -27,6 +27,12 @@ def variants(q: str, synonyms=None) -> list[str]:
     ("LGWAN", "総合行政ネットワーク"),
     ("国保", "国民健康保険"),
     ("ウイルス", "ウィルス"),
+    ("ワクチン接種", "予防接種"),
+    ("コンビニ払い", "コンビニ収納"),
+    ("NEC", "日本電気"),
+    ("マイナ保険証", "オンライン資格確認"),
+    ("マイナンバー", "特定個人情報"),
+    ("住基", "住民記録"),
 ])
 def test_packaged_synonyms(query, expected):
     vs = variants(query)
@@ -53,6 +59,8 @@ def test_phrases_are_not_expanded():
 
 def test_substring_rewrite_for_longer_terms():
     assert "マイナンバーカード" in variants("個人番号カード")
+    # a term with its own entry is not also rewritten by parts
+    assert variants("マイナンバーカード") == ["マイナンバーカード", "個人番号カード"]
     assert "防犯カメラ設置" in variants("監視カメラ設置")
 
 
