@@ -14,7 +14,7 @@ from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--hide-scrollbars"]
+                 "--disable-sync", "--no-first-run", "--hide-scrollbars", "--lang=ja-JP"]
 QUERY = "ガバメントクラウド 再委託"
 CASE_ID = "shinjuku-privacy-council-2023-003"
 

@@ -175,6 +175,13 @@ def test_phone_screen_has_no_sideways_scrolling(browser, server):
     for path in ("/?q=" + urllib.parse.quote(QUERY), "/cases/shinjuku-privacy-council-2023-003"):
         page.goto(server + path)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+    # results first: the filter panel starts folded on a phone, and one tap opens it
+    page.goto(server + "/?q=" + urllib.parse.quote(QUERY))
+    panel = page.locator("#facet-panel")
+    assert not panel.evaluate("d => d.open")
+    page.locator("#facet-panel > summary").tap()
+    assert panel.evaluate("d => d.open")
+    assert page.locator('fieldset[data-facet="department"] input[type=checkbox]').first.is_visible()
     page.context.close()
 
 

@@ -1,5 +1,6 @@
 // Progressive enhancement only: every feature works without this file.
 // - facet checkboxes and the sort select apply immediately (no "絞り込む" click needed);
+// - on a phone the filter panel starts folded;
 // - the permalink field selects itself on focus for easy copying.
 (function () {
   "use strict";
@@ -23,6 +24,11 @@
           Array.prototype.forEach.call(form.querySelectorAll("input:disabled"), function (el) { el.disabled = false; });
         }, 0);
       });
+    }
+    // On a phone the filter panel starts folded (results first); it stays open when filters are set.
+    var panel = document.getElementById("facet-panel");
+    if (panel && window.matchMedia("(max-width: 48rem)").matches && !panel.querySelector("input:checked")) {
+      panel.open = false;
     }
     var permalink = document.getElementById("permalink");
     if (permalink) {
