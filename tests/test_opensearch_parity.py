@@ -16,7 +16,6 @@ import yaml
 from analyzers import parse_query
 from engine.backend import Filters, Sort
 from engine.embedded.backend import EmbeddedBackend
-from engine.embedded.writer import EmbeddedWriter
 from engine.opensearch.backend import OpenSearchBackend
 from engine.opensearch.client import make_client
 from engine.opensearch.settings import OpenSearchSettings
@@ -35,10 +34,9 @@ def docs():
 
 
 @pytest.fixture(scope="module")
-def embedded(docs, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("embedded-parity")
-    write_all(EmbeddedWriter(data_dir), build_info(), [list(docs)])
-    backend = EmbeddedBackend.open(data_dir)
+def embedded(built_index):
+    """The session's real embedded index (built by the indexer from the same records)."""
+    backend = EmbeddedBackend.open(built_index.data_dir)
     yield backend
     backend.close()
 

@@ -13,10 +13,6 @@ import json
 
 import pytest
 
-from embeddings import get_embedder
-from engine.backend import Mode
-from engine.embedded.backend import EmbeddedBackend
-from engine.embedded.writer import EmbeddedWriter
 from engine.opensearch.backend import OpenSearchBackend
 from engine.opensearch.client import make_client
 from engine.opensearch.settings import OpenSearchSettings
@@ -27,17 +23,23 @@ from indexer.writer import write_all
 from scenarios.corpus import build_info, records
 from scenarios.proxy import RecordingProxy, exact_knn
 
-EMBEDDER = "use"  # the fastest packaged model; parity does not depend on which model
-
-
 @pytest.fixture(scope="module")
-def embedder():
-    return get_embedder(EMBEDDER)
+def embedder(default_embedder):
+    return default_embedder
 
 
 @pytest.fixture(scope="module")
 def vector_docs(embedder):
-    return Preparer(embedder).prepare(list(records()))
+    """The corpus prepared by the indexer's Preparer with the session's embedder and embedding cache
+    (so the vectors are the ones in the session's embedded index)."""
+    from conftest import test_embedding_cache_path
+    from embeddings.cache import EmbeddingCache
+
+    cache = EmbeddingCache(test_embedding_cache_path())
+    try:
+        return Preparer(embedder, cache).prepare(list(records()))
+    finally:
+        cache.close()
 
 
 def _info(embedder, docs):
@@ -47,12 +49,9 @@ def _info(embedder, docs):
 
 
 @pytest.fixture(scope="module")
-def embedded_searcher(vector_docs, embedder, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("embedded-semantic")
-    write_all(EmbeddedWriter(data_dir), _info(embedder, vector_docs), [vector_docs])
-    backend = EmbeddedBackend.open(data_dir)
-    yield Searcher(backend, embedder)
-    backend.close()
+def embedded_searcher(searcher):
+    """The session's Searcher over the real embedded index (built by `indexer.build.build_index`)."""
+    return searcher
 
 
 @pytest.fixture(scope="module")
