@@ -19,6 +19,14 @@ from analyzers.query_model import ParsedQuery
 from analyzers.streams import _HAS_LATIN_RE, _RUN_RE, _split_latin
 
 BOUNDARY_CHARS = "。、，．！？!?\n"
+# Output must be valid UTF-8 text for JSON/HTML: lone surrogates become U+FFFD, C0 controls
+# (other than tab and line end) and DEL are dropped.
+_OUTPUT_CLEAN = {cp: "\ufffd" for cp in range(0xD800, 0xE000)}
+_OUTPUT_CLEAN.update({cp: None for cp in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)})
+
+
+def _esc(text: str) -> str:
+    return html.escape(text.translate(_OUTPUT_CLEAN))
 _SEP = r"[\W_]*"
 _LAT = f"[{_LATIN}]"
 
@@ -112,10 +120,10 @@ def _render(text: str, start: int, end: int, spans: list[tuple[int, int, frozens
         if e <= start or s >= end:
             continue
         s, e = max(s, start), min(e, end)
-        out.append(html.escape(_flow(text, pos, s)))
-        out.append("<mark>" + html.escape(_flow(text, s, e)) + "</mark>")
+        out.append(_esc(_flow(text, pos, s)))
+        out.append("<mark>" + _esc(_flow(text, s, e)) + "</mark>")
         pos = e
-    out.append(html.escape(_flow(text, pos, end)))
+    out.append(_esc(_flow(text, pos, end)))
     return "".join(out)
 
 
@@ -160,7 +168,7 @@ def highlight(text: str, query: ParsedQuery, *, fragment_chars: int = 120,
     spans = _spans(text, query)
     if not spans:
         a, b = _window(len(text), bounds, 0, 0, size)
-        return [_ellipsis(text, a, b, html.escape(_flow(text, a, b)))]
+        return [_ellipsis(text, a, b, _esc(_flow(text, a, b)))]
     candidates: list[tuple[int, int, int]] = []
     for s, e, _ in spans:
         a, b = _window(len(text), bounds, s, e, size)

@@ -107,3 +107,16 @@ def test_any_substring_of_a_run_is_found_by_its_bigram_phrase(text, data):
     end = data.draw(st.integers(start + 2, len(run)))
     query = run[start:end]
     assert _contains(index_streams(text).bigram, term_streams(query).bigram), (text, query)
+
+
+@SETTINGS
+@given(st.text(alphabet=st.characters(codec=None, categories=["Cs", "Cc", "Cf", "Co", "Zs", "Lo"]),
+               max_size=40))
+def test_surrogates_controls_and_nul_are_harmless(text):
+    norm = normalize(text)
+    assert "\x00" not in norm and not any("\ud800" <= c <= "\udfff" for c in norm)
+    norm.encode("utf-8")                      # always encodable (MeCab gets UTF-8)
+    index_streams(text)
+    for out in [highlight_all(text, parse_query(text[:10]))] + highlight(text, parse_query(text[:10])):
+        out.encode("utf-8")                   # valid text for JSON and HTML
+        assert "\x00" not in out
