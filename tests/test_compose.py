@@ -124,6 +124,7 @@ def test_api_waits_for_index_and_talks_to_secured_opensearch(config):
     dep = api["depends_on"]
     assert dep["opensearch"]["condition"] == "service_healthy"
     assert dep["indexer"]["condition"] == "service_completed_successfully"
+    assert api["command"][:2] == ["council-search", "serve"] and "--no-index" in api["command"]
     env = api["environment"]
     assert env["COUNCIL_SEARCH_BACKEND"] == "opensearch"
     assert env["OPENSEARCH_URL"].startswith("https://opensearch:")
