@@ -179,3 +179,18 @@ def test_dockerfile_copies_every_package_setuptools_installs():
 def test_dockerignore_keeps_secrets_and_venv_out():
     lines = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
     assert {".env", ".venv", ".git", "var"} <= lines
+
+
+def test_service_commands_parse_with_the_real_cli(config):
+    """The commands compose runs are valid `council-search` invocations."""
+    import argparse
+    import importlib
+
+    from council_search.cli import SUBCOMMANDS
+
+    for service in ("indexer", "api"):
+        cmd = config["services"][service]["command"]
+        assert cmd[0] == "council-search" and cmd[1] in SUBCOMMANDS
+        parser = argparse.ArgumentParser(prog=f"council-search {cmd[1]}", exit_on_error=False)
+        importlib.import_module(SUBCOMMANDS[cmd[1]][0]).add_arguments(parser)
+        parser.parse_args(cmd[2:])  # raises on an unknown or malformed option
