@@ -35,3 +35,15 @@ def test_index_command_builds_and_swaps(osmem_clone, tmp_path):
     assert index2 != index1
     assert sorted(client.indices.get(index="council-cases-v*")) == [index2]  # the old build is gone
     assert not any(tmp_path.iterdir())  # nothing written locally for an OpenSearch build
+
+
+def test_unreachable_cluster_is_one_clear_line(tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    res = _index(url, tmp_path)
+    assert res.returncode == 1
+    assert "Traceback" not in res.stderr
+    assert f"OpenSearch at {url} is unreachable; the previous index is unchanged" in res.stderr

@@ -8,6 +8,7 @@ of them are kept for rollback).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
@@ -18,9 +19,11 @@ import numpy as np
 from opensearchpy import OpenSearch, helpers
 from opensearchpy import exceptions as osx
 
+from engine.backend import BackendUnavailable
 from engine.opensearch.client import make_client, unavailable_on_failure
 from engine.opensearch.schema import MAPPING_VERSION, index_body, to_source
 from engine.opensearch.settings import OpenSearchSettings
+from indexer.build import BuildError
 from indexer.document import IndexDocument
 from indexer.writer import BuildInfo
 
@@ -30,12 +33,29 @@ log = logging.getLogger(__name__)
 MAX_REPORTED_ERRORS = 20
 
 
-class IndexingError(RuntimeError):
-    """Some documents were rejected; `errors` lists (id, reason) for each (up to MAX_REPORTED_ERRORS)."""
+class IndexingError(BuildError):
+    """Some documents were rejected; `errors` lists (id, reason) for each (up to MAX_REPORTED_ERRORS).
+    A BuildError, so `council-search index` reports it in one line and exits non-zero."""
 
     def __init__(self, message: str, errors: list[tuple[str, str]]):
         super().__init__(message)
         self.errors = errors
+
+
+class ClusterUnavailable(BuildError, BackendUnavailable):
+    """The cluster cannot be reached during a build: BackendUnavailable for callers of the backend
+    contract, BuildError for the indexer CLI (one line, non-zero exit, previous index unchanged)."""
+
+
+@contextlib.contextmanager
+def _cluster(url: str):
+    try:
+        with unavailable_on_failure(url):
+            yield
+    except ClusterUnavailable:
+        raise
+    except BackendUnavailable as exc:
+        raise ClusterUnavailable(str(exc)) from exc.__cause__
 
 
 @dataclass
@@ -81,9 +101,9 @@ class OpenSearchWriter:
         body = index_body(info.dim, meta={"build": info.to_json(), "alias": self.alias})
         # Bulk loading is faster without periodic refreshes; commit() restores the mapping's value.
         body["settings"]["index"]["refresh_interval"] = "-1"
-        with unavailable_on_failure(self.settings.url):
+        with _cluster(self.settings.url):
             if self.client.indices.exists_alias(name=self.alias) is False and self.client.indices.exists(index=self.alias):
-                raise RuntimeError(
+                raise BuildError(
                     f"{self.alias!r} is a concrete index, not an alias; rename or delete it "
                     "(the writer publishes builds by moving an alias)")
             self.client.indices.create(index=self.index, body=body)
@@ -96,7 +116,7 @@ class OpenSearchWriter:
             self._check(doc)
         actions = ({"_index": self.index, "_id": d.id, "_source": to_source(d)} for d in docs)
         batch_errors: list[tuple[str, str]] = []
-        with unavailable_on_failure(self.settings.url):
+        with _cluster(self.settings.url):
             for ok, item in helpers.streaming_bulk(
                 self.client, actions,
                 chunk_size=self.settings.bulk_chunk_size,
@@ -141,7 +161,7 @@ class OpenSearchWriter:
         if self.index is None:
             raise RuntimeError("commit() before open()")
         index = self.index
-        with unavailable_on_failure(self.settings.url):
+        with _cluster(self.settings.url):
             refresh = index_body(info.dim)["settings"]["index"]["refresh_interval"]
             self.client.indices.put_settings(index=index, body={"index": {"refresh_interval": refresh}})
             self.client.indices.refresh(index=index)
@@ -164,7 +184,7 @@ class OpenSearchWriter:
         if index is None:
             return
         try:
-            with unavailable_on_failure(self.settings.url):
+            with _cluster(self.settings.url):
                 self.client.indices.delete(index=index, ignore_unavailable=True)
         except Exception as exc:  # the build already failed; report, do not mask the original error
             log.warning("could not delete the aborted index %s: %s", index, exc)
