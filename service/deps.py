@@ -3,13 +3,13 @@ route takes (API, CSV and the page share one definition, so the URL means the sa
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 
 from council_search.settings import Settings
-from engine.backend import FACETS, BackendUnavailable, Filters, Mode, Sort
+from engine.backend import FACETS, BackendUnavailable, Mode, Sort
 from engine.models import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, MAX_QUERY_CHARS, SearchParams
 
 if TYPE_CHECKING:  # engine.searcher imports the analyzers and embedders: not needed to define routes
@@ -93,12 +93,7 @@ class SearchInputs:
         )
 
 
-def search_inputs(
-    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description=(
-        "Query text. Space = AND, `OR` between words, `-word` excludes, \"…\" for a phrase; a case number "
-        "(№12, 12) or id jumps to that case. Empty = all cases (browse by facets)."))] = "",
-    mode: Annotated[Mode, Query(description="keyword (BM25), semantic (embeddings) or hybrid (reciprocal rank fusion of both)")] = Mode.hybrid,
-    sort: Annotated[Sort, Query(description="relevance, newest or oldest (by meeting date)")] = Sort.relevance,
+def filter_inputs(
     department: Annotated[list[str], Query(description=FILTER_HELP["department"])] = [],
     category: Annotated[list[str], Query(description=FILTER_HELP["category"])] = [],
     result: Annotated[list[str], Query(description=FILTER_HELP["result"])] = [],
@@ -108,35 +103,34 @@ def search_inputs(
     date_from: Annotated[str | None, Query(pattern=DATE_PATTERN, description="Meeting date on or after, YYYY-MM-DD (inclusive)")] = None,
     date_to: Annotated[str | None, Query(pattern=DATE_PATTERN, description="Meeting date on or before, YYYY-MM-DD (inclusive)")] = None,
 ) -> SearchInputs:
-    selected = {"department": department, "category": category, "result": result, "fiscal_year": fiscal_year,
-                "municipality": municipality, "meeting_month": meeting_month}
-    return SearchInputs(q=q, mode=mode, sort=sort, filters={k: selected[k] for k in FACETS}, date_from=date_from,
-                        date_to=date_to)
-
-
-def filter_inputs(
-    department: Annotated[list[str], Query(description=FILTER_HELP["department"])] = [],
-    category: Annotated[list[str], Query(description=FILTER_HELP["category"])] = [],
-    result: Annotated[list[str], Query(description=FILTER_HELP["result"])] = [],
-    fiscal_year: Annotated[list[str], Query(description=FILTER_HELP["fiscal_year"])] = [],
-    municipality: Annotated[list[str], Query(description=FILTER_HELP["municipality"])] = [],
-    meeting_month: Annotated[list[str], Query(description=FILTER_HELP["meeting_month"])] = [],
-    date_from: Annotated[str | None, Query(pattern=DATE_PATTERN, description="Meeting date on or after, YYYY-MM-DD")] = None,
-    date_to: Annotated[str | None, Query(pattern=DATE_PATTERN, description="Meeting date on or before, YYYY-MM-DD")] = None,
-) -> SearchInputs:
-    """Filters without a query (for similar cases)."""
+    """Facet filters and the date range (similar cases take these without a query)."""
     selected = {"department": department, "category": category, "result": result, "fiscal_year": fiscal_year,
                 "municipality": municipality, "meeting_month": meeting_month}
     return SearchInputs(filters={k: selected[k] for k in FACETS}, date_from=date_from, date_to=date_to)
 
 
+def search_inputs(
+    filters: Annotated[SearchInputs, Depends(filter_inputs)],
+    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description=(
+        "Query text. Space = AND, `OR` between words, `-word` excludes, \"…\" for a phrase; a case number "
+        "(№12, 12) or id jumps to that case. Empty = all cases (browse by facets)."))] = "",
+    mode: Annotated[Mode, Query(description="keyword (BM25), semantic (embeddings) or hybrid (reciprocal rank fusion of both)")] = Mode.hybrid,
+    sort: Annotated[Sort, Query(description="relevance, newest or oldest (by meeting date)")] = Sort.relevance,
+) -> SearchInputs:
+    """Everything a search page or API call depends on except paging."""
+    return replace(filters, q=q, mode=mode, sort=sort)
+
+
 PageParam = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"1-based page number (at most {MAX_PAGE})")]
+SizeParam = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE,
+                                 description=f"Hits per page (1–{MAX_PAGE_SIZE}; a deployment may cap lower)")]
 
 
-def size_param(default: int) -> Any:
-    return Query(ge=1, le=MAX_PAGE_SIZE, description=f"Hits per page (1–{MAX_PAGE_SIZE}; the deployment may cap lower)")
+@dataclass(frozen=True)
+class Paging:
+    page: int
+    size: int
 
 
-def filters_of(inputs: SearchInputs, max_size: int) -> tuple[Filters, SearchParams]:
-    params = inputs.params(max_size=max_size)
-    return params.to_filters(), params
+def paging(page: PageParam = 1, size: SizeParam = DEFAULT_PAGE_SIZE) -> Paging:
+    return Paging(page, size)

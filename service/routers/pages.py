@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from engine.backend import FACETS, Filters
-from engine.models import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from service.deps import PageParam, SearchInputs, get_searcher, search_inputs
+from service.deps import Paging, SearchInputs, get_searcher, paging, search_inputs
 from service.rendering import query_url, render
 
 router = APIRouter(include_in_schema=False)
@@ -18,12 +17,12 @@ SIMILAR_ON_PAGE = 8
 
 
 @router.get("/", response_class=HTMLResponse)
-def search_page(request: Request, inputs: Annotated[SearchInputs, Depends(search_inputs)], page: PageParam = 1,
-                size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE) -> Response:
-    params = inputs.params(page=page, size=size, max_size=request.app.state.settings.max_page_size)
+def search_page(request: Request, inputs: Annotated[SearchInputs, Depends(search_inputs)],
+                pages: Annotated[Paging, Depends(paging)]) -> Response:
+    params = inputs.params(page=pages.page, size=pages.size, max_size=request.app.state.settings.max_page_size)
     response = get_searcher(request).search(params)
     last_page = max(1, -(-response.total // response.size))
-    if response.total and page > last_page:
+    if response.total and params.page > last_page:
         # Past the end (a stale bookmark): show the last page rather than an empty one.
         return RedirectResponse(_with_page(request, last_page), status_code=303)
     return render(request, "search.html", {

@@ -9,22 +9,19 @@ from typing import Annotated, Iterator
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from engine.models import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Hit, SearchResponse
-from service.deps import PageParam, SearchInputs, get_searcher, search_inputs
+from engine.models import MAX_PAGE_SIZE, Hit, SearchResponse
+from service.deps import Paging, SearchInputs, get_searcher, paging, search_inputs
 from service.errors import error_responses
 
 router = APIRouter(prefix="/api", tags=["search"])
-
-SizeParam = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE,
-                                 description=f"Hits per page (1–{MAX_PAGE_SIZE}; a deployment may cap lower)")]
 
 
 @router.get("/search", response_model=SearchResponse, responses=error_responses(400, 503),
             summary="Search cases: hits with highlights, facet counts, paging")
 def search(request: Request, inputs: Annotated[SearchInputs, Depends(search_inputs)],
-           page: PageParam = 1, size: SizeParam = DEFAULT_PAGE_SIZE) -> SearchResponse:
+           pages: Annotated[Paging, Depends(paging)]) -> SearchResponse:
     # Validate before touching the backend: bad input is a 400 even when the backend is down.
-    params = inputs.params(page=page, size=size, max_size=request.app.state.settings.max_page_size)
+    params = inputs.params(page=pages.page, size=pages.size, max_size=request.app.state.settings.max_page_size)
     return get_searcher(request).search(params)
 
 
