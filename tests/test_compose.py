@@ -91,6 +91,7 @@ def test_opensearch_service(config):
     assert "disable_security_plugin" not in flat and "plugins.security.disabled" not in flat
     assert "disable_install_demo_config" not in flat
     assert re.search(r"-xmx\d+[mg]", env["OPENSEARCH_JAVA_OPTS"].lower())
+    assert int(env["indices.query.bool.max_clause_count"]) >= 16384
     assert os_["deploy"]["resources"]["limits"]["memory"]
     vol = os_["volumes"][0]
     assert vol["type"] == "volume" and vol["source"] == "opensearch-data"

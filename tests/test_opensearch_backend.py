@@ -4,6 +4,7 @@ cluster is back. The outage is real on the wire: a proxy in front of osmem drops
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
@@ -106,6 +107,26 @@ def test_missing_index_is_unavailable_with_a_hint(loaded):
             continue  # osmem refuses knn before looking at the index
         with pytest.raises(BackendUnavailable, match="council-search index"):
             call()
+
+
+def test_query_past_the_clause_limit_is_a_400_not_a_crash(loaded):
+    """A real cluster at Lucene's default limit answers a long pasted query with this error (HTTP 500);
+    the proxy replays it, and the API turns it into a 400 with a message the user can act on."""
+    err = {"error": {"root_cause": [{"type": "too_many_nested_clauses",
+                                     "reason": "Query contains too many nested clauses; maxClauseCount is set to 1024"}],
+                     "type": "search_phase_execution_exception", "reason": "all shards failed", "phase": "query",
+                     "grouped": True}, "status": 500}
+    proxy = RecordingProxy(loaded[0].url)
+    proxy.hooks.append(lambda m, p, b: (500, json.dumps(err).encode()) if "/_search" in p and len(b) > 20_000 else None)
+    try:
+        client = TestClient(create_app(Searcher(_backend(proxy.url), embedder=None), Settings(backend="opensearch")))
+        short = client.get("/api/search", params={"q": "委託", "mode": "keyword"})
+        assert short.status_code == 200
+        long_q = "".join(d.record["body"] for d in loaded[1][:3]).replace("\n", "")[:900]
+        res = client.get("/api/search", params={"q": long_q, "mode": "keyword"})
+        assert res.status_code == 400 and res.json()["error"]["code"] == "query_too_complex"
+    finally:
+        proxy.close()
 
 
 def test_api_answers_503_while_down_and_recovers(loaded, proxy):

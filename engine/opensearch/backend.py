@@ -17,6 +17,7 @@ from opensearchpy import exceptions as osx
 
 from analyzers.query_model import ParsedQuery
 from engine.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
+from engine.models import ParamError
 from engine.opensearch import query as dsl
 from engine.opensearch.client import make_client, unavailable_on_failure
 from engine.opensearch.schema import CASE_VECTOR, RECORD
@@ -48,6 +49,13 @@ class OpenSearchBackend:
                 return self.client.search(index=self.alias, body=body)
             except osx.NotFoundError as exc:
                 self._raise_if_no_index(exc)
+                raise
+            except osx.TransportError as exc:
+                # Every analysed token of a long pasted query becomes a clause; past the cluster's
+                # indices.query.bool.max_clause_count Lucene refuses the query (HTTP 500).
+                if "too_many" in str(exc.info) or "maxClauseCount" in str(exc.info):
+                    raise ParamError("query_too_complex", "the query has too many words for the search engine; "
+                                     "shorten it or split it into several searches") from exc
                 raise
 
     def _raise_if_no_index(self, exc: osx.NotFoundError) -> None:
