@@ -15,9 +15,11 @@ from council_search.settings import PROJECT_ROOT
 from evaluation.overrides import OverrideError, overridden, parse_assignment, tunables
 from evaluation.queryset import DEFAULT_QUERIES, TEXT_KINDS, QuerySetError, load_queries
 from evaluation.report import format_misses, format_table
-from evaluation.runner import MODES, evaluate
+from evaluation.runner import MODES, evaluate, flat_scores
 
 DEFAULT_JSON = PROJECT_ROOT / "eval" / "results" / "latest.json"
+# Recorded metrics per embedder: tests/test_quality.py fails when a change drops below them.
+BASELINE = PROJECT_ROOT / "eval" / "baseline.json"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                         help="Override a tunable of engine/ranking.py for this run only, e.g. RRF_K=20, "
                              "PASSAGE_CHARS=250, FIELD_BOOSTS.title=6 (repeatable)")
+    parser.add_argument("--record-baseline", action="store_true",
+                        help="Record this run's metrics in eval/baseline.json (under the embedder's name) as the "
+                             "values the regression test holds the ranking to; refused with --set or --kinds")
     parser.add_argument("--misses", type=int, default=0, metavar="N",
                         help="Also print the N worst queries of each mode with the cases they missed")
 
@@ -113,6 +118,10 @@ def run(args: argparse.Namespace) -> int:
     except OverrideError as exc:
         print(f"council-search eval: --set: {exc}", file=sys.stderr)
         return 2
+    if args.record_baseline and (overrides or kinds or set(modes) != set(MODES)):
+        print("council-search eval: --record-baseline needs a plain run (all modes and kinds, no --set): "
+              "the baseline must describe the committed engine/ranking.py", file=sys.stderr)
+        return 2
     try:
         queries = load_queries(args.queries)
     except QuerySetError as exc:
@@ -158,7 +167,19 @@ def _run(args: argparse.Namespace, queries, modes: list[str], kinds: list[str], 
         write_json(report, args.json_path)
         if args.json_path != "-":
             print(f"\nwrote {args.json_path}", file=out)
+    if args.record_baseline:
+        record_baseline(report, searcher.embedder.name if searcher.embedder else "none")
+        print(f"recorded baseline for {searcher.embedder.name if searcher.embedder else 'none'} in {BASELINE}", file=out)
     return 0
+
+
+def record_baseline(report: dict[str, Any], embedder: str, path: Path = BASELINE) -> None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = {}
+    data[embedder] = {"recorded_at": report.get("generated_at"), "scores": flat_scores(report)}
+    write_json(dict(sorted(data.items())), str(path))
 
 
 def _info(searcher: Any) -> dict[str, Any]:

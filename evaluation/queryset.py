@@ -35,6 +35,9 @@ class JudgedQuery(BaseModel):
     lineage: tuple[str, ...] = ()
     judgments: dict[str, int]
     note: str = ""
+    # Written after a tunable (the synonym list) was fitted to the other queries: reported apart,
+    # never used for tuning, so it stays an honest estimate.
+    holdout: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> "JudgedQuery":

@@ -32,6 +32,11 @@ def format_table(report: dict[str, Any], metrics: tuple[str, ...] = ("ndcg@10", 
             if kind == "all":
                 lines.append("-" * len(head1))
             lines.append(row)
+        held = [report["modes"][m].get("holdout") or {} for m in modes]
+        if any(held):
+            n = next((b.get("n") for b in held if b), 0)
+            lines.append(f"{'(holdout)':<13}{n:>4} " + "".join("| " + "".join(f"  {_fmt(b.get(x))}" for x in metrics)
+                                                            for b in held))
     sim = report.get("similar")
     if sim:
         lines.append("")

@@ -7,10 +7,10 @@ same-project lineages (plus nDCG/Recall/MRR on the graded judgments).
 """
 from __future__ import annotations
 
+import copy
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Iterable, Protocol
 
 from engine.backend import Mode
 from engine.models import SearchParams
@@ -42,7 +42,7 @@ class QueryResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.query.id, "kind": self.query.kind, "mode": self.mode,
+            "id": self.query.id, "kind": self.query.kind, "mode": self.mode, "holdout": self.query.holdout,
             "text": self.query.text or None, "source": self.query.source,
             **{m: _round(v) for m, v in self.scores.items()},
             "took_ms": round(self.took_ms, 2),
@@ -91,8 +91,7 @@ def evaluate(searcher: SearcherLike, queries: QuerySet, modes: Iterable[str] = M
     JSON-ready report (without run metadata; the CLI adds that)."""
     modes = [Mode(m).value for m in modes]
     wanted = set(kinds) if kinds else None
-    with memo_query_vectors(searcher):
-        return _evaluate(searcher, queries, modes, wanted, similar, depth)
+    return _evaluate(with_memo_query_vectors(searcher), queries, modes, wanted, similar, depth)
 
 
 def _evaluate(searcher: SearcherLike, queries: QuerySet, modes: list[str], wanted: set[str] | None,
@@ -105,9 +104,11 @@ def _evaluate(searcher: SearcherLike, queries: QuerySet, modes: list[str], wante
         results.extend(mode_results)
         by_kind = {kind: aggregate(r for r in mode_results if r.query.kind == kind)
                    for kind in TEXT_KINDS if any(r.query.kind == kind for r in mode_results)}
+        holdout = [r for r in mode_results if r.query.holdout]
         report["modes"][mode] = {
             "all": aggregate(mode_results),
             "by_kind": by_kind,
+            "holdout": aggregate(holdout) if holdout else None,
             "latency_ms_p50": _round(_percentile([r.took_ms for r in mode_results], 50)),
         }
     if similar and (wanted is None or "similar" in wanted):
@@ -135,17 +136,14 @@ class _MemoEmbedder:
         return getattr(self._inner, name)
 
 
-@contextmanager
-def memo_query_vectors(searcher: Any) -> Iterator[None]:
-    inner = getattr(searcher, "embedder", None)
-    if inner is None:
-        yield
-        return
-    searcher.embedder = _MemoEmbedder(inner)
-    try:
-        yield
-    finally:
-        searcher.embedder = inner   # the session-shared searcher is left as it was
+def with_memo_query_vectors(searcher: Any) -> Any:
+    """A shallow copy of the searcher (same backend, no new index) whose embedder memoises query
+    vectors; the caller's searcher (e.g. the session-shared test fixture) is not touched."""
+    if getattr(searcher, "embedder", None) is None:
+        return searcher
+    clone = copy.copy(searcher)
+    clone.embedder = _MemoEmbedder(searcher.embedder)
+    return clone
 
 
 def flat_scores(report: dict[str, Any]) -> dict[str, float]:
@@ -156,6 +154,10 @@ def flat_scores(report: dict[str, Any]) -> dict[str, float]:
         for metric in METRICS:
             if block["all"].get(metric) is not None:
                 flat[f"{mode}/all/{metric}"] = block["all"][metric]
+        if block.get("holdout"):
+            for metric in METRICS:
+                if block["holdout"].get(metric) is not None:
+                    flat[f"{mode}/holdout/{metric}"] = block["holdout"][metric]
         for kind, agg in block["by_kind"].items():
             for metric in METRICS:
                 if agg.get(metric) is not None:
