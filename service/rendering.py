@@ -97,6 +97,31 @@ def paragraphs(text: str | None) -> list[str]:
     return [p.strip() for p in (text or "").split("\n") if p.strip()]
 
 
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def doc_blocks(text: str | None) -> list[tuple[str, Markup]]:
+    """The small Markdown subset of OpenAPI descriptions, for /docs: paragraphs, `* ` bullet items
+    (continuation lines joined) and `code` spans. Text is escaped before code spans become markup."""
+    blocks: list[tuple[str, list[str]]] = []
+    for line in (text or "").splitlines():
+        stripped = line.strip()
+        if not stripped:
+            blocks.append(("", []))
+        elif stripped.startswith(("* ", "- ")):
+            blocks.append(("li", [stripped[2:]]))
+        elif blocks and blocks[-1][0] and line.startswith((" ", "\t")) or (blocks and blocks[-1][0] == "p"):
+            blocks[-1][1].append(stripped)
+        else:
+            blocks.append(("p", [stripped]))
+    out = []
+    for kind, lines in blocks:
+        if kind:
+            html_text = _CODE_SPAN.sub(lambda m: f"<code>{m.group(1)}</code>", str(escape(" ".join(lines))))
+            out.append((kind, Markup(html_text)))
+    return out
+
+
 def query_url(request: Request, path: str | None = None, **changes: Any) -> str:
     """The current URL with some parameters replaced (None removes one; a list repeats it)."""
     items = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
@@ -132,7 +157,7 @@ def split_facet(values: Iterable[Any], visible: int = FACET_VISIBLE) -> tuple[li
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-templates.env.filters.update(highlight=highlight, jdate=jdate, paragraphs=paragraphs)
+templates.env.filters.update(highlight=highlight, jdate=jdate, paragraphs=paragraphs, doc_blocks=doc_blocks)
 templates.env.globals.update(
     FACET_LABELS=FACET_LABELS, MODE_LABELS=MODE_LABELS, MODE_HELP=MODE_HELP, SORT_LABELS=SORT_LABELS,
     EXAMPLE_QUERY=EXAMPLE_QUERY, facet_value_label=facet_value_label, query_url=query_url,

@@ -276,3 +276,11 @@ def test_docs_page_is_japanese_shell_and_lists_parameters(client):
     for name in ("department", "date_from", "size", "mode"):
         assert f"<code>{name}</code>" in html
     assert_no_inline_script(html)
+
+
+def test_docs_markup_is_escaped_except_code_spans():
+    from service.rendering import doc_blocks
+    blocks = doc_blocks("Intro <b>x</b> `a<b>`\n\n* item one\n  continued\n* item `two`")
+    assert [k for k, _ in blocks] == ["p", "li", "li"]
+    assert str(blocks[0][1]) == "Intro &lt;b&gt;x&lt;/b&gt; <code>a&lt;b&gt;</code>"
+    assert str(blocks[1][1]) == "item one continued"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from engine.backend import BackendUnavailable
 from engine.models import FacetsResponse, Health
@@ -35,7 +35,7 @@ def healthz(request: Request) -> Health | JSONResponse:
 
 
 @router.post("/api/admin/reload", response_model=Health, responses=error_responses(401, 403, 503),
-             summary="Reload the index from disk after `council-search index` (needs the admin bearer token)",
+             summary="Reload the index from disk after council-search index (needs the admin bearer token)",
              dependencies=[Depends(require_admin)])
 def reload_index(request: Request) -> Health:
     return request.app.state.searcher_holder.reload().health()
@@ -46,6 +46,11 @@ def opensearch_description(request: Request) -> Response:
     """Lets browsers add the site as a search engine (OpenSearch 1.1 description document)."""
     body = templates.get_template("opensearch.xml").render(base=str(request.base_url).rstrip("/"))
     return Response(body, media_type="application/opensearchdescription+xml; charset=utf-8")
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/docs", include_in_schema=False, response_class=HTMLResponse)
