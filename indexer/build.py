@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
+import functools
+import multiprocessing
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -14,11 +16,14 @@ from pydantic import ValidationError
 from analyzers import ANALYZER_VERSION
 from embeddings.base import Embedder
 from embeddings.cache import EmbeddingCache
-from indexer.prepare import Preparer
+from indexer.prepare import Preparer, analyse_lines, validation_message
 from indexer.writer import BuildInfo, IndexWriter, write_all
 from ingest.models import CaseRecord
 
 BATCH_SIZE = 64
+# Analysis is CPU-bound Python: large builds fan it out to worker processes (the parent embeds and
+# writes). Below this many records the pool's start-up costs more than it saves.
+PARALLEL_MIN_RECORDS = 2000
 
 
 @dataclass
@@ -62,15 +67,21 @@ def read_records(records_dir: Path, problems: list[Problem]) -> Iterator[CaseRec
                 try:
                     record = CaseRecord.model_validate_json(line)
                 except ValidationError as exc:
-                    first = exc.errors()[0]
-                    loc = ".".join(str(p) for p in first.get("loc", ())) or "record"
-                    problems.append(Problem(where, f"invalid record ({loc}: {first.get('msg')})"))
+                    problems.append(Problem(where, validation_message(exc)))
                     continue
                 if record.id in seen:
                     problems.append(Problem(where, f"duplicate id {record.id!r} (first occurrence kept)"))
                     continue
                 seen.add(record.id)
                 yield record
+
+
+def read_lines(records_dir: Path) -> Iterator[tuple[str, str]]:
+    for path in sorted(Path(records_dir).glob("*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if line.strip():
+                    yield f"{path.name}:{lineno}", line
 
 
 def count_lines(records_dir: Path) -> int:
@@ -83,7 +94,9 @@ def count_lines(records_dir: Path) -> int:
 
 def build_index(records_dir: Path, writer: IndexWriter, embedder: Embedder | None = None,
                 cache: EmbeddingCache | None = None, *, progress: bool | None = None,
-                batch_size: int = BATCH_SIZE, on_problem: Callable[[Problem], None] | None = None) -> BuildSummary:
+                batch_size: int = BATCH_SIZE, on_problem: Callable[[Problem], None] | None = None,
+                workers: int | None = None) -> BuildSummary:
+    """`workers`: analysis processes (default: one per CPU for large inputs, else in-process)."""
     records_dir = Path(records_dir)
     if not records_dir.is_dir():
         raise FileNotFoundError(f"records directory not found: {records_dir}")
@@ -99,10 +112,13 @@ def build_index(records_dir: Path, writer: IndexWriter, embedder: Embedder | Non
     )
     hits0, misses0 = (cache.hits, cache.misses) if cache else (0, 0)
     show = sys.stderr.isatty() if progress is None else progress
+    n_lines = count_lines(records_dir)
+    if workers is None:
+        workers = (os.cpu_count() or 1) if n_lines >= PARALLEL_MIN_RECORDS else 1
     bar = None
     if show:
         from tqdm import tqdm
-        bar = tqdm(total=count_lines(records_dir), unit="case", desc="indexing", file=sys.stderr)
+        bar = tqdm(total=n_lines, unit="case", desc="indexing", file=sys.stderr)
 
     def batches():
         batch: list[CaseRecord] = []
@@ -126,10 +142,42 @@ def build_index(records_dir: Path, writer: IndexWriter, embedder: Embedder | Non
             if on_problem:
                 on_problem(problem)
 
+    def parallel_batches(pool):
+        seen: set[str] = set()
+        reported = 0
+        chunks = _chunks(read_lines(records_dir), batch_size)
+        for results in pool.imap(functools.partial(analyse_lines, embedder_version=preparer.embedder_version), chunks):
+            docs = []
+            for item in results:
+                if isinstance(item, tuple):
+                    problems.append(Problem(*item))
+                elif item.id in seen:
+                    problems.append(Problem(f"id {item.id}", "duplicate id (first occurrence kept)"))
+                else:
+                    seen.add(item.id)
+                    docs.append(item)
+            for problem in problems[reported:]:
+                if on_problem:
+                    on_problem(problem)
+            reported = len(problems)
+            yield preparer.embed(docs)
+            if bar:
+                bar.update(len(results))
+
+    pool = None
     try:
         info.skipped = 0
-        location = write_all(writer, info, _counting(batches(), info, problems))
+        if workers > 1:
+            # fork before the writer starts its threads; children only run the analyzers
+            pool = multiprocessing.get_context("fork").Pool(workers)
+            source = parallel_batches(pool)
+        else:
+            source = batches()
+        location = write_all(writer, info, _counting(source, info, problems))
     finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
         if bar:
             bar.close()
     embedded = (cache.misses - misses0) if cache else preparer.passages
@@ -137,6 +185,17 @@ def build_index(records_dir: Path, writer: IndexWriter, embedder: Embedder | Non
     return BuildSummary(records=info.records, passages=info.passages, skipped=len(problems),
                         seconds=time.perf_counter() - started, location=location,
                         embedded=embedded, cached=cached, problems=problems)
+
+
+def _chunks(items, size: int):
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class BuildError(RuntimeError):

@@ -200,3 +200,14 @@ def test_index_command_errors_are_clear(tmp_path):
     assert out.returncode == 2 and "not found" in out.stderr and "Traceback" not in out.stderr
     out = run_cli("index", "--records", str(RECORDS_DIR), "--data-dir", str(tmp_path / "d"), "--embedder", "bogus")
     assert out.returncode == 2 and "unknown embedder" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_parallel_analysis_builds_the_same_index(tmp_path):
+    lines = records_lines()
+    lines.insert(7, '{"id": "x"}')
+    records = write_records(tmp_path / "r", lines + lines[:2])     # + duplicates
+    one = build_index(records, EmbeddedWriter(tmp_path / "one"), None, progress=False, workers=1, batch_size=8)
+    two = build_index(records, EmbeddedWriter(tmp_path / "two"), None, progress=False, workers=2, batch_size=8)
+    assert (one.records, one.skipped) == (two.records, two.skipped) == (len(lines) - 1, 3)
+    for q in ("ガバメントクラウド 再委託", "防犯カメラ", "委託 -システム"):
+        assert keyword_ids(tmp_path / "one", q) == keyword_ids(tmp_path / "two", q)

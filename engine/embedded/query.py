@@ -22,13 +22,8 @@ from indexer.document import TEXT_FIELDS
 CASE_NUMBER_BOOST = 1000.0
 
 
-def _tok(token: str) -> str:
-    # mirror of writer.join_tokens: a space inside a token was indexed as U+2581
-    return token.replace(" ", "\u2581")
-
-
 def _sequence(schema: tantivy.Schema, field: str, tokens: tuple[str, ...], slop: int = 0) -> Query | None:
-    tokens = tuple(_tok(t) for t in tokens if t and not t.isspace())
+    tokens = tuple(t for t in tokens if t and not t.isspace())
     if not tokens:
         return None
     if len(tokens) == 1:

