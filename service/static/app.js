@@ -1,5 +1,6 @@
 // Progressive enhancement only: every feature works without this file.
-// - facet checkboxes and the sort select apply immediately (no "絞り込む" click needed);
+// - facet checkboxes apply immediately (no "絞り込む" click needed). Radios and the sort select do
+//   not: arrow keys change them step by step, and a reload per key press would trap keyboard users;
 // - on a phone the filter panel starts folded;
 // - the permalink field selects itself on focus for easy copying.
 (function () {
