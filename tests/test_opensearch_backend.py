@@ -129,6 +129,22 @@ def test_query_past_the_clause_limit_is_a_400_not_a_crash(loaded):
         proxy.close()
 
 
+def test_query_vector_of_another_model_is_unavailable_with_a_hint(loaded):
+    """The k-NN plugin refuses a query vector whose dimension differs from the index's (an API
+    configured with another embedder than the indexer); replayed by the proxy, it becomes a clear
+    BackendUnavailable instead of a 500."""
+    err = {"error": {"root_cause": [{"type": "illegal_argument_exception",
+                                     "reason": "Query vector has invalid dimension: 512. Dimension should be: 4"}],
+                     "type": "search_phase_execution_exception", "reason": "all shards failed"}, "status": 400}
+    proxy = RecordingProxy(loaded[0].url)
+    proxy.hooks.append(lambda m, p, b: (400, json.dumps(err).encode()) if b and b'"knn"' in b else None)
+    try:
+        with pytest.raises(BackendUnavailable, match="COUNCIL_SEARCH_EMBEDDER"):
+            _backend(proxy.url).knn(np.ones(512, np.float32), Filters(), 5)
+    finally:
+        proxy.close()
+
+
 def test_api_answers_503_while_down_and_recovers(loaded, proxy):
     searcher = Searcher(_backend(proxy.url), embedder=None)
     client = TestClient(create_app(searcher, Settings(backend="opensearch")))

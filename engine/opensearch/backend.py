@@ -53,9 +53,15 @@ class OpenSearchBackend:
             except osx.TransportError as exc:
                 # Every analysed token of a long pasted query becomes a clause; past the cluster's
                 # indices.query.bool.max_clause_count Lucene refuses the query (HTTP 500).
-                if "too_many" in str(exc.info) or "maxClauseCount" in str(exc.info):
+                info = str(exc.info)
+                if "too_many" in info or "maxClauseCount" in info:
                     raise ParamError("query_too_complex", "the query has too many words for the search engine; "
                                      "shorten it or split it into several searches") from exc
+                if "knn" in body.get("query", {}).get("nested", {}).get("query", {}) and "dimension" in info.lower():
+                    # the API embeds queries with COUNCIL_SEARCH_EMBEDDER; the index was built with another model
+                    raise BackendUnavailable(
+                        "semantic search is unavailable: the query embedder does not match the index's "
+                        f"(see /healthz embedder; set COUNCIL_SEARCH_EMBEDDER accordingly): {exc.error}") from exc
                 raise
 
     def _raise_if_no_index(self, exc: osx.NotFoundError) -> None:
