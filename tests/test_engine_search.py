@@ -231,3 +231,26 @@ def test_facets_and_health(searcher, built_index):
     h = searcher.health()
     assert h.status == "ok" and h.backend == "embedded" and h.records == f.total
     assert h.embedder == built_index.embedder_name and h.built_at is not None
+
+
+@pytest.mark.parametrize("window", [3, 10])
+def test_hybrid_paging_past_the_window_is_complete_and_unique(searcher, monkeypatch, window):
+    from engine import ranking
+    monkeypatch.setattr(ranking, "HYBRID_WINDOW", window)
+    monkeypatch.setattr(ranking, "SEMANTIC_LIMIT", window)
+    q = "委託 システム"
+    kw = search(searcher, q=q, mode="keyword")
+    pages, page = [], 1
+    while True:
+        r = search(searcher, q=q, mode="hybrid", size=4, page=page)
+        if not r.hits:
+            break
+        pages += r.hits
+        page += 1
+    ids = [h.id for h in pages]
+    assert len(ids) == len(set(ids)) == r.total
+    assert {h.id for h in kw.hits} <= set(ids)
+    # past the fused window the order is the keyword order
+    tail = [i for i in ids[2 * window:] if i in {h.id for h in kw.hits}]
+    kw_order = [h.id for h in kw.hits if h.id in set(tail)]
+    assert tail == kw_order
