@@ -147,9 +147,15 @@ def page_numbers(page: int, last: int, window: int = 2) -> list[int | None]:
     return out
 
 
-def split_facet(values: Iterable[Any], visible: int = FACET_VISIBLE) -> tuple[list[Any], list[Any]]:
-    """Selected values and the top counts stay visible; the rest folds away."""
+CHRONOLOGICAL_FACETS = ("meeting_month", "fiscal_year")
+
+
+def split_facet(facet: str, values: Iterable[Any], visible: int = FACET_VISIBLE) -> tuple[list[Any], list[Any]]:
+    """Selected values and the first values stay visible; the rest folds away. Months and years read
+    newest first; other facets keep the engine's order (largest count first)."""
     values = list(values)
+    if facet in CHRONOLOGICAL_FACETS:
+        values.sort(key=lambda v: v.value, reverse=True)
     head = [v for v in values[:visible]]
     tail = [v for v in values[visible:] if not v.selected]
     head += [v for v in values[visible:] if v.selected]

@@ -190,6 +190,12 @@ def test_highlight_filter_keeps_only_mark():
     assert str(highlight(None)) == ""
 
 
+def test_months_read_newest_first(client):
+    html = html_of(client, "/")
+    months = re.findall(r'name="meeting_month" value="(\d{4}-\d{2})"', html)
+    assert len(months) >= 5 and months == sorted(months, reverse=True)
+
+
 def test_japanese_dates_and_pages():
     assert jdate("2023-07-28") == "令和5年7月28日"
     assert jdate("2019-05-01") == "令和元年5月1日"
