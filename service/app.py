@@ -48,6 +48,7 @@ def create_app(searcher: "Searcher | None" = None, settings: Settings | None = N
             except BackendUnavailable as exc:  # keep serving: /healthz says so, requests retry the load
                 log.warning("search backend not available at start-up: %s", exc)
         yield
+        holder.close()
 
     app = FastAPI(
         title="council-search",

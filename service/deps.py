@@ -23,6 +23,7 @@ class SearcherHolder:
     def __init__(self, settings: Settings, searcher: "Searcher | None" = None) -> None:
         self.settings = settings
         self._searcher = searcher
+        self._owned = False  # a searcher passed in belongs to the caller; one we loaded is ours to close
         self._lock = threading.Lock()
 
     @property
@@ -33,14 +34,26 @@ class SearcherHolder:
         if self._searcher is None:
             with self._lock:
                 if self._searcher is None:
-                    self._searcher = self._load()
+                    self._searcher, self._owned = self._load(), True
         return self._searcher
 
     def reload(self) -> "Searcher":
+        """Open the index afresh and swap it in. The previous searcher is not closed here: requests
+        may still be using it; it is released when the last of them drops it."""
         new = self._load()
         with self._lock:
-            self._searcher = new
+            self._searcher, self._owned = new, True
         return new
+
+    def close(self) -> None:
+        """At shutdown: close a searcher this holder opened (one passed in is left to its owner)."""
+        with self._lock:
+            if not self._owned:
+                return
+            searcher, self._searcher, self._owned = self._searcher, None, False
+        backend = getattr(searcher, "backend", None)
+        if hasattr(backend, "close"):
+            backend.close()
 
     def _load(self) -> "Searcher":
         from engine.loader import load_searcher
