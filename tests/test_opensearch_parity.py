@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from analyzers import parse_query
+from analyzers.query_model import ParsedQuery
 from engine.backend import Filters, Sort
 from engine.embedded.backend import EmbeddedBackend
 from engine.opensearch.backend import OpenSearchBackend
@@ -134,3 +135,18 @@ def test_match_ids_and_same_project_agree(embedded, opensearch, docs):
 def test_fetch_agrees(embedded, opensearch, docs):
     ids = [d.id for d in docs] + ["no-such-case"]
     assert opensearch.fetch(ids) == embedded.fetch(ids)
+
+
+@pytest.mark.parametrize("char", ["委", "児", "a", "."])
+def test_single_character_variant_path(char, docs, embedded, opensearch):
+    """A one-character variant without bigrams (the query model's single-character path) matches
+    bigram terms starting or ending with it, alike on both engines (regexp over the bigram terms)."""
+    from analyzers.query_model import Group, Term, TokenStreams, Variant
+
+    v = Variant(char, TokenStreams((), (), (char,)))
+    q = ParsedQuery(char, groups=(Group((Term(char, (v,)),)),))
+    expected = oracle.search(docs, q, Filters())
+    assert set(embedded.keyword(q, Filters(), Sort.relevance, 0, ALL).ids) == expected
+    assert set(opensearch.keyword(q, Filters(), Sort.relevance, 0, ALL).ids) == expected
+    if char in "委児":
+        assert expected  # not vacuous

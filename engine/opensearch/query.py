@@ -8,7 +8,7 @@ Keyword semantics (mirroring `analyzers.query_model` and `engine.embedded.query`
 so both engines return the same hit sets):
 - groups are ANDed, the terms of a group ORed, the variants of a term ORed;
 - a variant matches a field through its bigram phrase (substring recall: 委託 finds 業務委託; a
-  one-character variant without bigrams through the unigram field) or through its morphological
+  one-character variant without bigrams through a regexp over the bigram terms) or through its morphological
   phrase (whole words in order, `MORPH_SLOP` gaps), each boosted by field, `BIGRAM_WEIGHT` /
   `MORPH_WEIGHT`, and `SYNONYM_WEIGHT` for synonyms;
 - a quoted phrase must match as a bigram phrase; its morphological match only adds score;
@@ -64,8 +64,19 @@ def _recall_clauses(variant: Variant, weight: float) -> list[Query]:
         else:
             chars = [u for u in s.unigram if u and not u.isspace()]
             if len(chars) == 1:
-                out.append({"term": {text_field(field, "unigram"): {"value": join_tokens(chars), "boost": boost}}})
+                out.append({"regexp": {text_field(field, "bigram"): {**single_char_regexp(chars[0]), "boost": boost}}})
     return out
+
+
+# Characters with a meaning in Lucene's regexp syntax (escaped with a backslash).
+_REGEXP_SPECIAL = frozenset('.?+*|{}[]()"\\#@&<>~')
+
+
+def single_char_regexp(char: str) -> dict[str, Any]:
+    """A one-character variant: any bigram term starting or ending with it, or the lone character
+    (the embedded engine's `c.?|.c` over its bigram terms)."""
+    c = "".join("\\" + ch if ch in _REGEXP_SPECIAL else ch for ch in char)
+    return {"value": f"{c}.?|.{c}", "flags": "NONE"}
 
 
 def _morph_clauses(variant: Variant, phrase: bool, weight: float) -> list[Query]:

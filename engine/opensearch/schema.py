@@ -1,8 +1,9 @@
 """Index layout: the versioned settings+mappings file and the IndexDocument → source translation.
 
-Every analysed field is indexed three times, once per token stream (`<field>.morph`, `.bigram`,
-`.unigram`), as space-joined tokens under a whitespace analyzer: the analyzers in `analyzers/`
-tokenise once, in Python, so OpenSearch sees exactly the tokens the embedded engine sees.
+Every analysed field is indexed twice, once per token stream (`<field>.morph`, `<field>.bigram`),
+as space-joined tokens under a whitespace analyzer: the analyzers in `analyzers/` tokenise once, in
+Python, so OpenSearch sees exactly the tokens the embedded engine sees. Like the embedded engine,
+no unigram copy is indexed: a one-character variant is matched by a regexp over the bigram terms.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from indexer.document import TEXT_FIELDS, IndexDocument
 # Bump with a new mappings/cases-v<N>.json whenever the layout changes; the version is part of the
 # physical index name, so an old index is never read with a new layout.
 MAPPING_VERSION = 1
-STREAMS: tuple[str, ...] = ("morph", "bigram", "unigram")
+STREAMS: tuple[str, ...] = ("morph", "bigram")
 DATE_FIELD = "meeting_date"
 PASSAGES = "passages"
 PASSAGE_VECTOR = f"{PASSAGES}.vector"

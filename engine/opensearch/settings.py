@@ -21,6 +21,7 @@ class OpenSearchSettings(BaseSettings):
     ca_certs: Path | None = Field(default=None, description="CA bundle for a private certificate authority")
     index: str = Field(default="council-cases", description="Alias the API reads; physical indices are <alias>-v<N>-<timestamp>")
     timeout: float = Field(default=10.0, gt=0, description="Per-request timeout, seconds")
+    bulk_timeout: float = Field(default=120.0, gt=0, description="Timeout of one bulk request and of index management calls, seconds")
     bulk_chunk_size: int = Field(default=200, ge=1, le=10_000, description="Documents per bulk request")
     bulk_max_retries: int = Field(default=4, ge=0, le=20, description="Retries of a bulk chunk rejected with 429")
     bulk_initial_backoff: float = Field(default=1.0, gt=0, description="Seconds before the first retry; doubles each time")

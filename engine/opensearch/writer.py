@@ -106,7 +106,7 @@ class OpenSearchWriter:
                 raise BuildError(
                     f"{self.alias!r} is a concrete index, not an alias; rename or delete it "
                     "(the writer publishes builds by moving an alias)")
-            self.client.indices.create(index=self.index, body=body)
+            self.client.indices.create(index=self.index, body=body, request_timeout=self.settings.bulk_timeout)
         log.info("created index %s", self.index)
 
     def add(self, docs: Sequence[IndexDocument]) -> None:
@@ -126,6 +126,7 @@ class OpenSearchWriter:
                 raise_on_error=False,       # collect per-document errors instead of stopping at the first
                 raise_on_exception=True,    # a dead connection is not a per-document error
                 yield_ok=True,
+                request_timeout=self.settings.bulk_timeout,  # a bulk chunk takes far longer than a search
             ):
                 self.stats.sent += 1
                 if ok:
@@ -163,8 +164,9 @@ class OpenSearchWriter:
         index = self.index
         with _cluster(self.settings.url):
             refresh = index_body(info.dim)["settings"]["index"]["refresh_interval"]
-            self.client.indices.put_settings(index=index, body={"index": {"refresh_interval": refresh}})
-            self.client.indices.refresh(index=index)
+            self.client.indices.put_settings(index=index, body={"index": {"refresh_interval": refresh}},
+                                             request_timeout=self.settings.bulk_timeout)
+            self.client.indices.refresh(index=index, request_timeout=self.settings.bulk_timeout)
             count = int(self.client.count(index=index)["count"])
             if count != self.stats.indexed:
                 raise IndexingError(f"index {index} holds {count} documents, {self.stats.indexed} were sent", [])

@@ -20,6 +20,11 @@ def _contains(hay: Sequence[str], needle: Sequence[str]) -> bool:
     return any(hay[i] == first and tuple(hay[i:i + n]) == tuple(needle) for i in range(len(hay) - n + 1))
 
 
+def _single_char(token: str, c: str) -> bool:
+    """The engines' one-character match: a bigram term starting or ending with c, or c alone."""
+    return token == c or (len(token) == 2 and (token[0] == c or token[1] == c))
+
+
 def _variant(doc: IndexDocument, v: Variant, phrase: bool) -> bool | None:
     """True/False, or None when the variant has nothing to match with (as the engines treat it)."""
     if ranking.MORPH_SLOP != 0:
@@ -38,7 +43,7 @@ def _variant(doc: IndexDocument, v: Variant, phrase: bool) -> bool | None:
             continue
         if s.bigram and _contains(st.bigram, s.bigram):
             return True
-        if not s.bigram and len(chars) == 1 and chars[0] in st.unigram:
+        if not s.bigram and len(chars) == 1 and any(_single_char(tok, chars[0]) for tok in st.bigram):
             return True
         if not phrase and morph and _contains(st.morph, morph):
             return True
