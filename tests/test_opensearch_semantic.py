@@ -136,3 +136,32 @@ def test_hybrid_requests_are_plain_knn_and_bool_queries(os_proxy, os_searcher):
     text = json.dumps(searches, ensure_ascii=False)
     assert "query_string" not in text and '"hybrid"' not in text and "search_pipeline" not in text
     assert all(p.startswith("/council-cases/") for m, p, b in os_proxy.requests)
+
+
+KEYWORD_PARAMS = [
+    dict(q="委託", filters={"department": ["医療保険年金課", "戸籍住民課"]}),
+    dict(q='"再委託先" -クラウド'),
+    dict(q="マイナンバー", sort="newest"),
+    dict(q="", filters={"category": ["外部結合"]}, date_from="2023-10-01"),
+    dict(q="№12"),
+]
+
+
+@pytest.mark.parametrize("params", KEYWORD_PARAMS, ids=[repr(p) for p in KEYWORD_PARAMS])
+def test_keyword_responses_agree_through_the_searcher(params, embedded_searcher, os_searcher):
+    """What the API returns: totals, facet values (with `selected`), and for every hit the same
+    record fields and highlights (highlighting runs in the app on the stored record)."""
+    e = embedded_searcher.search(embedded_searcher.params(mode="keyword", size=100, **params))
+    o = os_searcher.search(os_searcher.params(mode="keyword", size=100, **params))
+    assert o.total == e.total > 0
+    as_set = lambda r: {k: {(v.value, v.count, v.selected) for v in vals} for k, vals in r.facets.items()}  # noqa: E731
+    assert as_set(o) == as_set(e)
+    strip = lambda h: h.model_dump(exclude={"score"})  # noqa: E731
+    assert {h.id: strip(h) for h in o.hits} == {h.id: strip(h) for h in e.hits}
+    if params.get("sort") == "newest":
+        assert [h.meeting_date for h in o.hits] == [h.meeting_date for h in e.hits]
+
+
+def test_case_detail_and_timeline_agree(embedded_searcher, os_searcher):
+    for rec in records()[::7]:
+        assert os_searcher.case(rec.id).model_dump() == embedded_searcher.case(rec.id).model_dump()
