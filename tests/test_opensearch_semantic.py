@@ -1,4 +1,5 @@
-"""Semantic, hybrid and similar-case search through the shared Searcher, on both backends.
+"""Both backends behind the shared Searcher (what the API serves): semantic, hybrid, similar cases,
+keyword responses with facets and highlights, case detail with its timeline.
 
 osmem refuses `knn`, so the test proxy answers kNN searches by exact search over the vectors stored
 in osmem, following OpenSearch's documented nested-kNN semantics (filter inside knn, best passage
