@@ -1,16 +1,17 @@
 """ParsedQuery + Filters → OpenSearch query DSL. Pure functions (no client), so the request bodies
 are covered by golden files even where no OpenSearch can run.
 
-User text reaches OpenSearch only as analysed tokens inside `match_phrase` / `term` clauses on
-whitespace-analysed fields: never through query_string / simple_query_string syntax.
+User text reaches OpenSearch only as analysed tokens inside `match_phrase` clauses on
+whitespace-analysed fields (or one escaped character in a `regexp`): never through query_string /
+simple_query_string syntax.
 
 Keyword semantics (mirroring `analyzers.query_model` and `engine.embedded.query`, clause for clause,
 so both engines return the same hit sets):
 - groups are ANDed, the terms of a group ORed, the variants of a term ORed;
 - a variant matches a field through its bigram phrase (substring recall: 委託 finds 業務委託; a
-  one-character variant without bigrams through a regexp over the bigram terms) or through its morphological
-  phrase (whole words in order, `MORPH_SLOP` gaps), each boosted by field, `BIGRAM_WEIGHT` /
-  `MORPH_WEIGHT`, and `SYNONYM_WEIGHT` for synonyms;
+  one-character variant without bigrams through a regexp over the bigram terms) or through its
+  morphological phrase (whole words in order, `MORPH_SLOP` gaps), each boosted by field,
+  `BIGRAM_WEIGHT` / `MORPH_WEIGHT`, and `SYNONYM_WEIGHT` for synonyms;
 - a quoted phrase must match as a bigram phrase; its morphological match only adds score;
 - an excluded term must not match (by either route) in any text field;
 - a case number / case id query puts the exact case first (constant score far above BM25).
