@@ -19,7 +19,7 @@ from engine.opensearch.settings import OpenSearchSettings
 from engine.opensearch.writer import OpenSearchWriter
 from engine.searcher import Searcher
 from indexer.writer import BuildInfo, write_all
-from scenarios.corpus import build_info, documents
+from scenarios.corpus import documents
 from scenarios.proxy import RecordingProxy
 from service.app import create_app
 
