@@ -158,3 +158,13 @@ def test_unreachable_cluster_is_backend_unavailable():
         port = s.getsockname()[1]
     with pytest.raises(BackendUnavailable, match="unreachable"):
         _build(f"http://127.0.0.1:{port}", timeout=2)
+
+
+def test_text_only_build_ignores_vectors_it_has_no_fields_for(osmem_clone):
+    """A build without embeddings (dim=None) has no vector fields; documents that carry vectors
+    anyway are indexed without them instead of being rejected by the strict mapping."""
+    docs = [dataclasses.replace(d, passage_vectors=np.ones((1, 4), np.float32), case_vector=np.ones(4, np.float32))
+            for d in documents()[:5]]
+    writer, index = _build(osmem_clone.url, docs)
+    backend = OpenSearchBackend(writer.client, _settings(osmem_clone.url))
+    assert backend.info()["records"] == 5 and backend.case_vector(docs[0].id) is None

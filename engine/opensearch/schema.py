@@ -63,8 +63,9 @@ def _vector(v: np.ndarray) -> list[float]:
     return [float(x) for x in np.asarray(v, dtype=np.float32).ravel()]
 
 
-def to_source(doc: IndexDocument) -> dict[str, Any]:
-    """The OpenSearch `_source` of one case."""
+def to_source(doc: IndexDocument, with_vectors: bool = True) -> dict[str, Any]:
+    """The OpenSearch `_source` of one case (`with_vectors=False` for a text-only build, whose
+    mapping has no vector fields)."""
     src: dict[str, Any] = {
         "id": doc.id,
         "number": doc.number,
@@ -78,9 +79,9 @@ def to_source(doc: IndexDocument) -> dict[str, Any]:
     for field in TEXT_FIELDS:
         streams = doc.streams.get(field)
         src[field] = {s: (join_tokens(getattr(streams, s)) if streams else "") for s in STREAMS}
-    if doc.case_vector is not None:
+    if with_vectors and doc.case_vector is not None:
         src[CASE_VECTOR] = _vector(doc.case_vector)
-    if doc.passage_vectors is not None and len(doc.passage_vectors):
+    if with_vectors and doc.passage_vectors is not None and len(doc.passage_vectors):
         src[PASSAGES] = [{"n": i, "vector": _vector(v)} for i, v in enumerate(doc.passage_vectors)]
     return src
 

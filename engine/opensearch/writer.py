@@ -114,7 +114,8 @@ class OpenSearchWriter:
             raise RuntimeError("add() before open()")
         for doc in docs:
             self._check(doc)
-        actions = ({"_index": self.index, "_id": d.id, "_source": to_source(d)} for d in docs)
+        with_vectors = bool(self._dim)
+        actions = ({"_index": self.index, "_id": d.id, "_source": to_source(d, with_vectors)} for d in docs)
         batch_errors: list[tuple[str, str]] = []
         with _cluster(self.settings.url):
             for ok, item in helpers.streaming_bulk(
