@@ -7,6 +7,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from council_search.settings import Settings
 from service.app import create_app
 from service.deps import SearcherHolder
 
@@ -16,7 +17,7 @@ CHECKS = [schemathesis.checks.not_a_server_error, schemathesis.checks.status_cod
 
 # The schema does not depend on the searcher, so it is loaded at import (schemathesis' lazy fixture
 # loader does not work with this pytest); the session's real searcher is plugged in by `real_searcher`.
-APP = create_app()
+APP = create_app(settings=Settings())  # explicit: do not prime get_settings()' cache at collection time
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
