@@ -290,3 +290,12 @@ def test_docs_markup_is_escaped_except_code_spans():
     assert [k for k, _ in blocks] == ["p", "li", "li"]
     assert str(blocks[0][1]) == "Intro &lt;b&gt;x&lt;/b&gt; <code>a&lt;b&gt;</code>"
     assert str(blocks[1][1]) == "item one continued"
+
+
+def test_case_page_without_attachment_or_lineage(client, searcher):
+    nine = searcher.case("shinjuku-privacy-council-2023-009")
+    assert not nine.attachment  # the one case without a 別紙
+    html = html_of(client, "/cases/shinjuku-privacy-council-2023-009")
+    assert 'class="attachment"' not in html
+    html = html_of(client, "/cases/shinjuku-privacy-council-2023-018")
+    assert "同じ事業の他の案件はありません" in html
