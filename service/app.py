@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from council_search.settings import Settings, get_settings
@@ -63,6 +64,8 @@ def create_app(searcher: "Searcher | None" = None, settings: Settings | None = N
     app.state.settings = settings
     app.state.searcher_holder = holder
     errors.install(app)
+    # Result pages are ~50 KB of repetitive Japanese HTML; ward networks and phones are slow.
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(SecurityHeadersMiddleware)
     for module in (search, cases, meta, pages):
         app.include_router(module.router)

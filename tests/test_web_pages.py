@@ -265,6 +265,13 @@ def test_csp_and_security_headers_on_pages(client):
     assert r.headers["x-frame-options"] == "DENY"
 
 
+def test_pages_and_api_are_compressed(client):
+    for path in ("/?q=%E5%A7%94%E8%A8%97", "/api/search"):
+        r = client.get(path, headers={"accept-encoding": "gzip"})
+        assert r.status_code == 200 and r.headers.get("content-encoding") == "gzip", path
+        assert r.headers["content-security-policy"]
+
+
 def test_static_assets_served_and_nothing_external(client):
     for name in ("style.css", "app.js", "favicon.svg"):
         r = client.get(f"/static/{name}")
