@@ -41,7 +41,7 @@ SEMANTIC_CANDIDATES = 2000
 # --- hybrid -----------------------------------------------------------------------------------
 RRF_K = 60                    # reciprocal rank fusion constant (OpenSearch's default rank_constant)
 HYBRID_WINDOW = 100           # each retriever contributes its top WINDOW; paging within the fused list
-KEYWORD_RRF_WEIGHT = 1.0
+KEYWORD_RRF_WEIGHT = 2.0         # measured: see docs/quality.md (hybrid +3/+5 queries better, 0 worse)
 SEMANTIC_RRF_WEIGHT = 1.0
 SEMANTIC_LIMIT = 100          # semantic mode returns at most this many nearest cases
 # Nearest cases scoring below this cosine are dropped from semantic/hybrid results (0 = keep all;
