@@ -193,3 +193,21 @@ def test_real_server_refuses_a_10000_character_query_with_json(server):
     except urllib.error.HTTPError as exc:
         assert exc.code == 400
         assert json.loads(exc.read())["error"]["code"] == "query_too_long"
+
+
+@pytest.mark.parametrize("path", [
+    "/", "/?q=%E5%86%8D%E5%A7%94%E8%A8%97&department=%E6%88%B8%E7%B1%8D%E4%BD%8F%E6%B0%91%E8%AA%B2",
+    "/cases/shinjuku-privacy-council-2023-003", "/docs", "/?mode=bad", "/no-such-page",
+])
+def test_axe_finds_no_accessibility_violations(browser, server, path):
+    """axe-core (shipped inside the axe-playwright-python wheel) audits the rendered page: WCAG 2.1
+    A/AA rules plus axe's best practices."""
+    from axe_playwright_python.sync_playwright import Axe
+    page, _ = new_page(browser)
+    page.goto(server + path)
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": [
+        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}})
+    assert len(results.response["passes"]) > 20  # it really ran
+    violations = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+    assert violations == []
+    page.context.close()
