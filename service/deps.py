@@ -126,7 +126,8 @@ def search_inputs(
     filters: Annotated[SearchInputs, Depends(filter_inputs)],
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description=(
         "Query text. Space = AND, `OR` between words, `-word` excludes, \"…\" for a phrase; a case number "
-        "(№12, 12) or id jumps to that case. Empty = all cases (browse by facets)."))] = "",
+        "(№12, 12) or id jumps to that case. Empty = all cases (browse by facets)."),
+        examples=["ガバメントクラウド 再委託"])] = "",
     mode: Annotated[Mode, Query(description="keyword (BM25), semantic (embeddings) or hybrid (reciprocal rank fusion of both)")] = Mode.hybrid,
     sort: Annotated[Sort, Query(description="relevance, newest or oldest (by meeting date)")] = Sort.relevance,
 ) -> SearchInputs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -178,6 +179,16 @@ def test_paging_is_consistent(client):
     assert p1["total"] == p2["total"] == whole["total"]
     assert [h["id"] for h in p1["hits"] + p2["hits"]] == [h["id"] for h in whole["hits"]]
     assert p2["page"] == 2 and p2["size"] == 5
+
+
+def test_link_header_points_to_neighbouring_pages(client):
+    r = client.get("/api/search", params={"q": "システム", "mode": "keyword", "size": 5, "page": 2})
+    links = {rel: url for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', r.headers["link"])}
+    assert set(links) == {"next", "prev", "first", "last"}
+    assert "page=3" in links["next"] and "page=1" in links["prev"] and "q=" in links["next"]
+    total = r.json()["total"]
+    assert f"page={-(-total // 5)}" in links["last"]
+    assert "link" not in client.get("/api/search", params={"size": 100}).headers  # a single page
 
 
 def test_page_past_the_end_is_empty_not_an_error(client):

@@ -6,23 +6,41 @@ import datetime as dt
 import io
 from typing import Annotated, Iterator
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from engine.models import MAX_PAGE_SIZE, Hit, SearchResponse
 from service.deps import Paging, SearchInputs, get_searcher, paging, search_inputs
 from service.errors import error_responses
+from service.rendering import query_url
 
 router = APIRouter(prefix="/api", tags=["search"])
 
 
 @router.get("/search", response_model=SearchResponse, responses=error_responses(400, 503),
             summary="Search cases: hits with highlights, facet counts, paging")
-def search(request: Request, inputs: Annotated[SearchInputs, Depends(search_inputs)],
+def search(request: Request, response: Response, inputs: Annotated[SearchInputs, Depends(search_inputs)],
            pages: Annotated[Paging, Depends(paging)]) -> SearchResponse:
     # Validate before touching the backend: bad input is a 400 even when the backend is down.
     params = inputs.params(page=pages.page, size=pages.size, max_size=request.app.state.settings.max_page_size)
-    return get_searcher(request).search(params)
+    result = get_searcher(request).search(params)
+    links = _page_links(request, result)
+    if links:
+        response.headers["Link"] = links
+    return result
+
+
+def _page_links(request: Request, result: SearchResponse) -> str:
+    """RFC 8288 `Link` header with the neighbouring pages (the body has total/page/size too)."""
+    last = max(1, -(-result.total // result.size))
+    rels = []
+    if result.page < last:
+        rels.append(("next", result.page + 1))
+    if 1 < result.page <= last:
+        rels.append(("prev", result.page - 1))
+    if rels:
+        rels += [("first", 1), ("last", last)]
+    return ", ".join(f'<{query_url(request, page=n)}>; rel="{rel}"' for rel, n in rels)
 
 
 CSV_MAX_ROWS = 10_000
