@@ -66,6 +66,20 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_breakdown_mb() -> dict:
+    """Current resident memory split into anonymous (heap, model) and file-backed pages (memory-
+    mapped index files: shared, clean, dropped by the kernel under memory pressure)."""
+    out = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
+                out[key] = round(int(value.split()[0]) / 1024, 1)
+    except OSError:
+        pass
+    return out
+
+
 def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -102,19 +116,29 @@ def step_build(cases: int, vectors: bool) -> dict:
             "total_mb": round(dir_size(build) / 2**20, 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
 
 
+_CPU: list[float] = []   # process CPU ms of the samples _timed() took, in order
+
+
 def _timed(fn, repeat: int) -> list[float]:
+    """Wall-clock ms per call (and CPU ms into _CPU: on a shared machine wall time includes waiting
+    for a core; CPU time is what the call itself costs)."""
     out = []
     for _ in range(repeat):
+        c = time.process_time()
         t = time.perf_counter()
         fn()
         out.append((time.perf_counter() - t) * 1000)
+        _CPU.append((time.process_time() - c) * 1000)
     return out
 
 
 def _pct(samples: list[float]) -> dict:
+    cpu = sorted(_CPU[-len(samples):])
     samples = sorted(samples)
     q = statistics.quantiles(samples, n=100, method="inclusive")
-    return {"p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2), "max_ms": round(samples[-1], 2), "n": len(samples)}
+    qc = statistics.quantiles(cpu, n=100, method="inclusive")
+    return {"p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2), "max_ms": round(samples[-1], 2), "n": len(samples),
+            "cpu_p50_ms": round(qc[49], 2), "cpu_p95_ms": round(qc[94], 2)}
 
 
 def step_query(cases: int, repeat: int) -> dict:
@@ -156,7 +180,7 @@ def step_query(cases: int, repeat: int) -> dict:
     sim_ids = backend.store.ids[:: max(1, len(backend.store) // 50)][:50]
     results["similar (case kNN)"] = _pct([x for cid in sim_ids for x in _timed(lambda: searcher.similar(cid, size=10), 1)])
     return {"step": "query", "cases": len(backend.store), "load_s": round(load_s, 2), "scenarios": results,
-            "example_totals": totals, "peak_rss_mb": round(peak_rss_mb(), 1)}
+            "example_totals": totals, "peak_rss_mb": round(peak_rss_mb(), 1), "rss": rss_breakdown_mb()}
 
 
 def step_embed(sample: int) -> dict:
@@ -194,11 +218,15 @@ def write_report(result: dict, path: Path) -> None:
                      f"{r['cases_per_s']:,} | {r['passages']:,} | {s['tantivy']} | {s['vectors']} | {s['records.jsonl']} | "
                      f"{r['total_mb']} | {r['peak_rss_mb']} |")
     for r in (r for r in result["runs"] if r["step"] == "query"):
+        rss = r.get("rss", {})
         lines += ["", f"### Query latency at {r['cases']:,} cases (in-process, {len(KEYWORD_QUERIES)} queries, "
-                      f"index load {r['load_s']} s, peak RSS {r['peak_rss_mb']} MB)", "",
-                  "| scenario | p50 ms | p95 ms | max ms | samples |", "|---|---:|---:|---:|---:|"]
+                      f"index load {r['load_s']} s, peak RSS {r['peak_rss_mb']} MB; at the end RSS {rss.get('VmRSS')} MB = "
+                      f"{rss.get('RssAnon')} MB anonymous + {rss.get('RssFile')} MB memory-mapped index files)", "",
+                  "| scenario | p50 ms | p95 ms | max ms | CPU p50 ms | CPU p95 ms | samples |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
         for name, v in r["scenarios"].items():
-            lines.append(f"| {name} | {v['p50_ms']} | {v['p95_ms']} | {v['max_ms']} | {v['n']} |")
+            lines.append(f"| {name} | {v['p50_ms']} | {v['p95_ms']} | {v['max_ms']} | {v.get('cpu_p50_ms', '')} | "
+                         f"{v.get('cpu_p95_ms', '')} | {v['n']} |")
     for r in (r for r in result["runs"] if r["step"] == "embed"):
         lines += ["", f"### Embedding rate (real models, {r['cases']} real cases = {r['passages']} passages, no cache)", "",
                   "| model | passages/s | cases/s |", "|---|---:|---:|"]
@@ -234,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--text-only", action="store_true", help="build: no vectors")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--write-docs", action="store_true", help="all: write docs/benchmarks.md")
+    ap.add_argument("--reuse", action="store_true", help="all: keep the build figures of bench/out/results.json and "
+                    "re-run only the query and embed steps (indexes must exist)")
     args = ap.parse_args(argv)
 
     if args.step == "build":
@@ -244,12 +274,17 @@ def main(argv: list[str] | None = None) -> int:
         result = step_embed(args.sample)
     else:
         result = {"machine": machine(), "runs": []}
+        previous = json.loads((OUT / "results.json").read_text(encoding="utf-8")) if args.reuse else {"runs": []}
         for n in args.cases:
-            corpus_dir(n)
-            result["runs"].append(run_step("build", "--cases", str(n), "--text-only"))
-            result["runs"].append(run_step("build", "--cases", str(n)))
+            if args.reuse:
+                result["runs"] += [r for r in previous["runs"] if r["step"] == "build" and r["cases"] == n]
+                result["build_machine"] = previous.get("machine")
+            else:
+                corpus_dir(n)
+                result["runs"].append(run_step("build", "--cases", str(n), "--text-only"))
+                result["runs"].append(run_step("build", "--cases", str(n)))
+                shutil.rmtree(index_dir(n, False), ignore_errors=True)
             result["runs"].append(run_step("query", "--cases", str(n), "--repeat", str(args.repeat)))
-            shutil.rmtree(index_dir(n, False), ignore_errors=True)
         result["runs"].append(run_step("embed", "--sample", str(args.sample)))
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")

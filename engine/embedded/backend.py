@@ -65,7 +65,7 @@ class EmbeddedBackend:
         known = [i for i in ids if i in self.store.ord_of]
         if not known:
             return set()
-        q = full_query(self.schema, query, filters, ids=known)
+        q = full_query(self.schema, query, filters, ids=known, scoring=False)
         result = self.searcher.search(q, limit=len(known), count=False)
         ords = self.searcher.fast_field_values("ord", [addr for _, addr in result.hits]) if result.hits else []
         return {self.store.ids[o] for o in ords}
@@ -93,7 +93,7 @@ class EmbeddedBackend:
         return {name: out.get(name, []) for name in FACETS}
 
     def _aggregate(self, query: ParsedQuery, filters: Filters, names: list[str], size: int) -> dict[str, list[tuple[str, int]]]:
-        q = full_query(self.schema, query, filters)
+        q = full_query(self.schema, query, filters, scoring=False)
         aggs = {name: {"terms": {"field": facet_field(name), "size": int(size)}} for name in names}
         result = self.searcher.aggregate(q, aggs)
         out = {}
