@@ -254,3 +254,19 @@ def test_hybrid_paging_past_the_window_is_complete_and_unique(searcher, monkeypa
     tail = [i for i in ids[2 * window:] if i in {h.id for h in kw.hits}]
     kw_order = [h.id for h in kw.hits if h.id in set(tail)]
     assert tail == kw_order
+
+
+@pytest.mark.parametrize("q", ["個人情報", "委託 システム", "外部結合", "ＬＩＮＥ", "防犯カメラ OR マイナポータル", '"特定個人情報保護評価"'])
+def test_every_keyword_hit_shows_what_matched(searcher, q):
+    # matching is by normalised substring (bigram phrase), the same rule the highlighter marks
+    r = search(searcher, q=q, mode="keyword")
+    assert r.hits
+    for hit in r.hits:
+        record = searcher.backend.fetch([hit.id])[hit.id]
+        from analyzers import highlight, parse_query
+        parsed = parse_query(q)
+        marked = any("<mark>" in f for name in ("title", "project_name", "purpose", "subjects", "body", "attachment")
+                     for f in highlight(record.get(name) or "", parsed, max_fragments=1))
+        marked = marked or any("<mark>" in f for name in ("departments", "contractors")
+                               for f in highlight("\n".join(record.get(name) or []), parsed, max_fragments=1))
+        assert marked, (q, hit.number)
