@@ -8,12 +8,11 @@ simple_query_string syntax.
 Keyword semantics (mirroring `analyzers.query_model` and `engine.embedded.query`, clause for clause,
 so both engines return the same hit sets):
 - groups are ANDed, the terms of a group ORed, the variants of a term ORed;
-- a variant matches a field through its bigram phrase (substring recall: 委託 finds 業務委託; a
-  one-character variant without bigrams through a regexp over the bigram terms) or through its
-  morphological phrase (whole words in order, `MORPH_SLOP` gaps), each boosted by field,
-  `BIGRAM_WEIGHT` / `MORPH_WEIGHT`, and `SYNONYM_WEIGHT` for synonyms;
-- a quoted phrase must match as a bigram phrase; its morphological match only adds score;
-- an excluded term must not match (by either route) in any text field;
+- a variant matches where its bigram phrase occurs in a text field (substring semantics, what the
+  highlighter marks: 委託 finds 業務委託; a one-character variant without bigrams through a regexp
+  over the bigram terms); its morphological phrase (whole words in order, `MORPH_SLOP` gaps unless
+  quoted) only adds score; boosts per field, `BIGRAM_WEIGHT` / `MORPH_WEIGHT`, `SYNONYM_WEIGHT`;
+- an excluded term must not match (bigram phrase) in any text field;
 - a case number / case id query puts the exact case first (constant score far above BM25).
 """
 from __future__ import annotations
@@ -96,34 +95,34 @@ def _morph_clauses(variant: Variant, phrase: bool, weight: float) -> list[Query]
     return out
 
 
-def variant_query(variant: Variant, phrase: bool, weight: float = 1.0) -> Query | None:
-    """One variant across all text fields; None if it has nothing to match with."""
+def variant_query(variant: Variant, phrase: bool, weight: float = 1.0, scoring: bool = True) -> Query | None:
+    """One variant across all text fields; None if it has nothing to match with. It matches where
+    its bigram phrase occurs (substring semantics, what the highlighter marks); whole-word
+    (morphological) matches only add score. `scoring=False`: the match-only query."""
     recall = _recall_clauses(variant, weight)
-    precision = _morph_clauses(variant, phrase, weight)
-    if phrase:
-        # the exact character sequence must occur; whole-word matches only add score
-        if not recall:
-            return None
-        return _boolean(must=[_any(recall)], should=precision)
-    if not recall and not precision:
+    if not recall:
         return None
-    return _any(recall + precision)
+    precision = _morph_clauses(variant, phrase, weight) if scoring else []
+    if not precision:
+        return _any(recall)
+    return _boolean(must=[_any(recall)], should=precision)
 
 
-def term_query(term: Term) -> Query | None:
+def term_query(term: Term, scoring: bool = True) -> Query | None:
     clauses = []
     for v in term.variants:
-        q = variant_query(v, term.phrase, ranking.SYNONYM_WEIGHT if v.is_synonym else 1.0)
+        q = variant_query(v, term.phrase, ranking.SYNONYM_WEIGHT if v.is_synonym else 1.0, scoring)
         if q is not None:
             clauses.append(q)
     return _any(clauses) if clauses else None
 
 
-def text_query(query: ParsedQuery) -> Query:
-    """The scored match part of a keyword search, exclusions included (no filters)."""
+def text_query(query: ParsedQuery, scoring: bool = True) -> Query:
+    """The text part of a keyword search, exclusions included (no filters). `scoring=False` gives
+    the same match set at less cost (facet counts, membership tests)."""
     must: list[Query] = []
     for group in query.groups:
-        g = [q for q in (term_query(t) for t in group.terms) if q is not None]
+        g = [q for q in (term_query(t, scoring) for t in group.terms) if q is not None]
         if not g:
             return MATCH_NONE  # a group that cannot match anything (e.g. only punctuation)
         must.append(_any(g))
@@ -139,7 +138,7 @@ def text_query(query: ParsedQuery) -> Query:
         # identifier fast path: the exact case first, text matches (if any) after it
         fast = {"constant_score": {"filter": _any(exact), "boost": CASE_NUMBER_BOOST}}
         text = fast if text is None else {"bool": {"should": [fast, text], "minimum_should_match": 1}}
-    excluded = [q for q in (term_query(t) for t in query.excluded) if q is not None]
+    excluded = [q for q in (term_query(t, scoring=False) for t in query.excluded) if q is not None]
     if not excluded:
         return text if text is not None else MATCH_ALL
     return _boolean(must=[text if text is not None else MATCH_ALL], must_not=excluded)
@@ -189,8 +188,8 @@ def keyword_body(query: ParsedQuery, filters: Filters, sort: Sort, offset: int, 
 
 def match_ids_body(query: ParsedQuery, filters: Filters, ids: list[str]) -> dict[str, Any]:
     """Which of `ids` the keyword query (with filters) matches."""
-    q = _filtered(text_query(query), filters)
-    return {"query": {"bool": {"must": [q], "filter": [{"ids": {"values": list(ids)}}]}},
+    clauses = [text_query(query, scoring=False), *filter_clauses(filters), {"ids": {"values": list(ids)}}]
+    return {"query": {"bool": {"filter": clauses}},
             "size": len(ids), "_source": False, "track_total_hits": False}
 
 
@@ -203,7 +202,9 @@ def facet_body(query: ParsedQuery, filters: Filters, size: int = 100) -> dict[st
         others = filter_clauses(filters.without(facet))
         terms = {"terms": {"field": facet, "size": int(size), "order": [{"_count": "desc"}, {"_key": "asc"}]}}
         aggs[facet] = {"filter": {"bool": {"filter": others}} if others else MATCH_ALL, "aggs": {"values": terms}}
-    body: dict[str, Any] = {"query": text_query(query), "size": 0, "track_total_hits": True, "aggs": aggs}
+    # filter context: counts need the match set, not scores
+    body: dict[str, Any] = {"query": {"bool": {"filter": [text_query(query, scoring=False)]}},
+                            "size": 0, "track_total_hits": True, "aggs": aggs}
     clauses = filter_clauses(filters)
     if clauses:
         body["post_filter"] = {"bool": {"filter": clauses}}

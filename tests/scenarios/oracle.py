@@ -7,7 +7,6 @@ from collections import Counter
 from typing import Iterable, Sequence
 
 from analyzers.query_model import ParsedQuery, Term, Variant
-from engine import ranking
 from engine.backend import FACETS, Filters
 from indexer.document import TEXT_FIELDS, IndexDocument
 
@@ -26,16 +25,11 @@ def _single_char(token: str, c: str) -> bool:
 
 
 def _variant(doc: IndexDocument, v: Variant, phrase: bool) -> bool | None:
-    """True/False, or None when the variant has nothing to match with (as the engines treat it)."""
-    if ranking.MORPH_SLOP != 0:
-        raise NotImplementedError("the oracle implements exact morphological phrases only")
+    """True/False, or None when the variant has nothing to match with (as the engines treat it).
+    Only the bigram phrase decides a match; morphological matches only rank."""
     s = v.streams
     chars = [u for u in s.unigram if u and not u.isspace()]
-    has_recall = bool(s.bigram) or len(chars) == 1
-    morph = [t for t in s.morph if t and not t.isspace()]
-    if phrase and not has_recall:
-        return None
-    if not has_recall and not morph:
+    if not s.bigram and len(chars) != 1:
         return None
     for field in TEXT_FIELDS:
         st = doc.streams.get(field)
@@ -43,9 +37,7 @@ def _variant(doc: IndexDocument, v: Variant, phrase: bool) -> bool | None:
             continue
         if s.bigram and _contains(st.bigram, s.bigram):
             return True
-        if not s.bigram and len(chars) == 1 and any(_single_char(tok, chars[0]) for tok in st.bigram):
-            return True
-        if not phrase and morph and _contains(st.morph, morph):
+        if not s.bigram and any(_single_char(tok, chars[0]) for tok in st.bigram):
             return True
     return False
 
