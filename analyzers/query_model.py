@@ -53,6 +53,9 @@ class ParsedQuery:
     case_number: int | None = None
     case_id: str | None = None
     warnings: tuple[str, ...] = field(default=())  # e.g. "unbalanced quote ignored", "query truncated"
+    # The user's positive wording before sentence splitting (what semantic search embeds): a
+    # sentence query is searched by its content words but embedded whole.
+    positive_text: str = ""
 
     @property
     def is_empty(self) -> bool:
@@ -63,4 +66,4 @@ class ParsedQuery:
 
     def semantic_text(self) -> str:
         """Text to embed for semantic search: the positive terms, user's own words."""
-        return " ".join(t.text for t in self.all_terms())
+        return self.positive_text or " ".join(t.text for t in self.all_terms())

@@ -18,6 +18,7 @@ import unicodedata
 
 from analyzers.normalize import normalize
 from analyzers.query_model import Group, ParsedQuery, Term, Variant
+from analyzers.sentence import content_chunks
 from analyzers.streams import term_streams
 from analyzers.synonyms import SynonymMap, default_synonyms
 
@@ -64,9 +65,10 @@ def parse_query(q: str, synonyms: SynonymMap | None = None) -> ParsedQuery:
 
     groups: list[list[Term]] = []
     excluded: list[Term] = []
+    positive: list[str] = []
     pending_or = False
     n_terms = 0
-    for kind, text, phrase, negated in _lex(q, warnings):
+    for kind, text, phrase, negated in _split_sentences(list(_lex(q, warnings)), positive, warnings):
         if kind == "or":
             if not groups or pending_or:
                 warnings.append("OR without a term before it ignored")
@@ -103,7 +105,25 @@ def parse_query(q: str, synonyms: SynonymMap | None = None) -> ParsedQuery:
         excluded=tuple(excluded),
         case_number=case_number,
         warnings=tuple(dict.fromkeys(warnings)),
+        positive_text=" ".join(positive),
     )
+
+
+def _split_sentences(tokens: list[tuple[str, str, bool, bool]], positive: list[str], warnings: list[str]):
+    """Cut unquoted, sentence-like AND terms into content words (analyzers.sentence); record the
+    user's positive wording (unsplit) for semantic search."""
+    for i, (kind, text, phrase, negated) in enumerate(tokens):
+        if kind != "term" or negated:
+            yield kind, text, phrase, negated
+            continue
+        positive.append(text.strip())
+        next_is_or = i + 1 < len(tokens) and tokens[i + 1][0] == "or"
+        prev_is_or = i > 0 and tokens[i - 1][0] == "or"
+        chunks = [text] if phrase or next_is_or or prev_is_or else content_chunks(text)
+        if len(chunks) > 1 or chunks[0] != text:
+            warnings.append("searched the sentence's words: " + " ".join(chunks))
+        for chunk in chunks:
+            yield kind, chunk, phrase, negated
 
 
 def _has_surrogate(s: str) -> bool:

