@@ -24,6 +24,7 @@ import numpy as np
 from analyzers import highlight, highlight_all, parse_query
 from analyzers.query_model import Group, ParsedQuery
 from embeddings.base import Embedder
+from embeddings.threads import limit_blas_threads
 from engine import ranking
 from engine.backend import FACETS, BackendUnavailable, Filters, Mode, Ranked, SearchBackend, Sort
 from engine.fusion import rrf
@@ -54,6 +55,7 @@ class Searcher:
         self.embedder = embedder
         self.max_page_size = min(max_page_size, MAX_PAGE_SIZE)
         self._semantic_available: bool | None = None
+        limit_blas_threads()   # see embeddings/threads.py: 100x slower hybrid queries otherwise
 
     # ------------------------------------------------------------------ public API
     def params(self, **kwargs: Any) -> SearchParams:
