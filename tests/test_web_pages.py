@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from engine.backend import FACETS
 from service.app import create_app
-from service.rendering import FACET_LABELS, STATIC_DIR, TEMPLATES_DIR, highlight, jdate, page_numbers
+from service.rendering import FACET_LABELS, STATIC_DIR, TEMPLATES_DIR, highlight, jdate, page_numbers, warning_ja
 
 QUERY = "ガバメントクラウド 再委託"
 CASE_3 = "shinjuku-privacy-council-2023-003"
@@ -147,7 +147,7 @@ def test_empty_form_fields_are_fine(client):
 
 
 def test_no_results_page_helps(client):
-    html = html_of(client, "/", q="存在しない語ぴよぴよ", mode="keyword")
+    html = html_of(client, "/", q="ぴよぴよ", mode="keyword")
     assert "見つかりませんでした" in html
     assert "ハイブリッド検索で探す" in html
 
@@ -194,6 +194,14 @@ def test_months_read_newest_first(client):
     html = html_of(client, "/")
     months = re.findall(r'name="meeting_month" value="(\d{4}-\d{2})"', html)
     assert len(months) >= 5 and months == sorted(months, reverse=True)
+
+
+def test_query_notes_are_shown_in_japanese(client):
+    html = html_of(client, "/", q='-委託 "unbalanced', mode="keyword")
+    notes = re.findall(r'<p class="warning">(.*?)</p>', html)
+    assert notes and all(re.search(r"[ぁ-んァ-ン一-龥]", n) for n in notes), notes
+    assert warning_ja("searched the sentence's words: 存在 語") == "文章から語を取り出して検索しました: 存在 語"
+    assert warning_ja("something new") == "something new"
 
 
 def test_japanese_dates_and_pages():
