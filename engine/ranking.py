@@ -41,7 +41,7 @@ SEMANTIC_CANDIDATES = 2000
 # --- hybrid -----------------------------------------------------------------------------------
 RRF_K = 60                    # reciprocal rank fusion constant (OpenSearch's default rank_constant)
 HYBRID_WINDOW = 100           # each retriever contributes its top WINDOW; paging within the fused list
-KEYWORD_RRF_WEIGHT = 1.0         # plain RRF; 2.0 measured worse once sentences parse into words (docs/quality.md)
+KEYWORD_RRF_WEIGHT = 2.0      # an all-words keyword match outweighs a neighbour; measured in docs/quality.md
 SEMANTIC_RRF_WEIGHT = 1.0
 # Keyword weight when no case has every query word and the keyword side fell back to "any word"
 # (sentence queries): measured in docs/quality.md.
