@@ -145,6 +145,8 @@ KEYWORD_PARAMS = [
     dict(q="マイナンバー", sort="newest"),
     dict(q="", filters={"category": ["外部結合"]}, date_from="2023-10-01"),
     dict(q="№12"),
+    # a sentence: content words, and the relaxed any-word fallback when no case has all of them
+    dict(q="防犯カメラの映像を警察に提供するときの手続きについて知りたい"),
 ]
 
 
