@@ -55,6 +55,7 @@ class Searcher:
         self.embedder = embedder
         self.max_page_size = min(max_page_size, MAX_PAGE_SIZE)
         self._semantic_available: bool | None = None
+        self._last_vector: tuple[str, np.ndarray] | None = None
         limit_blas_threads()   # see embeddings/threads.py: 100x slower hybrid queries otherwise
 
     # ------------------------------------------------------------------ public API
@@ -69,14 +70,6 @@ class Searcher:
         parsed = parse_query(params.q) if params.q else ParsedQuery(raw="")
         filters = params.to_filters()
         warnings = list(parsed.warnings)
-        if len(parsed.groups) > 1 and self.backend.keyword(parsed, filters, Sort.relevance, 0, 1).total == 0:
-            # No case has every word (typical of a sentence typed as a query): rather than zero
-            # hits, match any of them; BM25 ranks cases with more of the words first.
-            parsed = replace(parsed, groups=(Group(tuple(parsed.all_terms())),))
-            warnings.append("no case has every word; showing cases with some of them")
-            keyword_weight = ranking.RELAXED_KEYWORD_RRF_WEIGHT  # a partial match list is weak evidence
-        else:
-            keyword_weight = ranking.KEYWORD_RRF_WEIGHT
         mode = params.mode
         text = parsed.semantic_text().strip()
         if mode != Mode.keyword and (not parsed.groups or not text):
@@ -93,14 +86,17 @@ class Searcher:
             sort = Sort.newest
         offset = (params.page - 1) * params.size
 
-        if mode == Mode.keyword:
-            ranked = self.backend.keyword(parsed, filters, sort, offset, params.size)
-            page_ids, page_scores, total = ranked.ids, ranked.scores, ranked.total
-            counts = self.backend.facet_counts(parsed, filters, FACET_SIZE)
-        elif mode == Mode.semantic:
-            page_ids, page_scores, total, counts = self._semantic(parsed, filters, sort, offset, params.size)
-        else:
-            page_ids, page_scores, total, counts = self._hybrid(parsed, filters, offset, params.size, keyword_weight)
+        page_ids, page_scores, total, counts, keyword_total = self._run(
+            mode, parsed, filters, sort, offset, params.size, ranking.KEYWORD_RRF_WEIGHT)
+        if keyword_total == 0 and len(parsed.groups) > 1 and mode != Mode.semantic:
+            # No case has every word (typical of a sentence typed as a query): rather than zero
+            # hits, match any of them; BM25 ranks cases with more of the words first. Decided
+            # after the strict query ran, so queries with hits pay nothing for it.
+            parsed = replace(parsed, groups=(Group(tuple(parsed.all_terms())),))
+            warnings.append("no case has every word; showing cases with some of them")
+            page_ids, page_scores, total, counts, _ = self._run(
+                mode, parsed, filters, sort, offset, params.size,
+                ranking.RELAXED_KEYWORD_RRF_WEIGHT)  # a partial match list is weak evidence
 
         records = self.backend.fetch(page_ids)
         hits = [self._hit(records[i], s, parsed) for i, s in zip(page_ids, page_scores) if i in records]
@@ -111,6 +107,17 @@ class Searcher:
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=hits, facets=self._facet_values(counts, filters),
         )
+
+    def _run(self, mode: Mode, parsed: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int,
+             keyword_weight: float):
+        """(page ids, page scores, total, facet counts, keyword match count or None)."""
+        if mode == Mode.keyword:
+            ranked = self.backend.keyword(parsed, filters, sort, offset, size)
+            counts = self.backend.facet_counts(parsed, filters, FACET_SIZE)
+            return ranked.ids, ranked.scores, ranked.total, counts, ranked.total
+        if mode == Mode.semantic:
+            return (*self._semantic(parsed, filters, sort, offset, size), None)
+        return self._hybrid(parsed, filters, offset, size, keyword_weight)
 
     def similar(self, case_id: str, filters: Filters | dict[str, Iterable[str]] | None = None,
                 size: int = ranking.SIMILAR_DEFAULT_SIZE) -> SimilarResponse:
@@ -167,7 +174,13 @@ class Searcher:
     # ------------------------------------------------------------------ modes
     def _query_vector(self, parsed: ParsedQuery) -> np.ndarray:
         assert self.embedder is not None
-        return self.embedder.embed_query(parsed.semantic_text())
+        text = parsed.semantic_text()
+        last = self._last_vector          # (text, vector): a relaxed re-run embeds the same text
+        if last is not None and last[0] == text:
+            return last[1]
+        vector = self.embedder.embed_query(text)
+        self._last_vector = (text, vector)
+        return vector
 
     def _semantic(self, parsed: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int):
         vector = self._query_vector(parsed)
@@ -224,7 +237,7 @@ class Searcher:
                 _count(counts, name, self.backend.fetch(sorted(own_extras)).values())
             else:
                 _count(counts, name, extra_records.values())
-        return ids, scores, total, _as_lists(counts)
+        return ids, scores, total, _as_lists(counts), kw.total
 
     def _not_matching(self, parsed: ParsedQuery, filters: Filters, sem: Ranked, kw: Ranked) -> set[str]:
         """Semantic-window cases that the keyword query does not match (under the same filters)."""
