@@ -153,7 +153,7 @@ def _run(args: argparse.Namespace, queries, modes: list[str], kinds: list[str], 
     report = evaluate(searcher, queries, modes=modes, kinds=kinds or None)
     report = {
         "generated_at": started.isoformat(timespec="seconds"),
-        "queries_file": str(args.queries),
+        "queries_file": _relative(args.queries),
         "query_count": len(queries.queries),
         "index": _info(searcher),
         "ranking": tunables(),
@@ -180,6 +180,14 @@ def record_baseline(report: dict[str, Any], embedder: str, path: Path = BASELINE
         data = {}
     data[embedder] = {"recorded_at": report.get("generated_at"), "scores": flat_scores(report)}
     write_json(dict(sorted(data.items())), str(path))
+
+
+def _relative(path: Path) -> str:
+    """Paths in the tracked JSON are repository-relative, so the file does not change per checkout."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _info(searcher: Any) -> dict[str, Any]:
