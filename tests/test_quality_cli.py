@@ -81,3 +81,9 @@ def test_overrides_are_undone_after_an_error():
     assert ranking.PASSAGE_CHARS == before
     with pytest.raises(OverrideError):
         parse_assignment("RRF_K")
+
+
+def test_an_unknown_embedder_is_a_clear_error(capsys):
+    assert main(["eval", "--embedder", "no-such-model", "--json", ""]) == 1
+    err = capsys.readouterr().err
+    assert "unknown embedder 'no-such-model'" in err and "Traceback" not in err
