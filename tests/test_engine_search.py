@@ -270,3 +270,15 @@ def test_every_keyword_hit_shows_what_matched(searcher, q):
         marked = marked or any("<mark>" in f for name in ("departments", "contractors")
                                for f in highlight("\n".join(record.get(name) or []), parsed, max_fragments=1))
         assert marked, (q, hit.number)
+
+
+def test_facet_counts_are_cached_per_query_and_filters(searcher):
+    from analyzers import parse_query
+    from engine.backend import Filters
+    backend = searcher.backend
+    q = parse_query("委託")
+    first = backend.facet_counts(q, Filters({"department": ("税務課",)}), 100)
+    again = backend.facet_counts(parse_query("委託"), Filters({"department": ("税務課",)}), 100)
+    other = backend.facet_counts(q, Filters({"department": ("戸籍住民課",)}), 100)
+    assert again is first and other is not first
+    assert first == backend._facet_counts(q, Filters({"department": ("税務課",)}), 100)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,13 @@ from engine.embedded.vectors import VectorIndex
 class EmbeddedBackend:
     name = "embedded"
 
-    def __init__(self, build_dir: Path):
+    def __init__(self, build_dir: Path, *, facet_cache_size: int = 256):
         self.build_dir = Path(build_dir)
+        # A build never changes, so facet counts per (query, filters) stay valid for the backend's
+        # life: paging through a broad query (or the CSV export) aggregates once, not per page.
+        self._facet_cache: OrderedDict[tuple, dict[str, list[tuple[str, int]]]] = OrderedDict()
+        self._facet_cache_size = facet_cache_size
+        self._facet_lock = threading.Lock()
         try:
             self.meta: dict[str, Any] = json.loads((self.build_dir / "meta.json").read_text(encoding="utf-8"))
             self.index = tantivy.Index.open(str(self.build_dir / "tantivy"))
@@ -36,9 +43,9 @@ class EmbeddedBackend:
             VectorIndex.load(self.build_dir / "vectors", len(self.store), int(dim)) if dim else None)
 
     @classmethod
-    def open(cls, data_dir: Path) -> "EmbeddedBackend":
+    def open(cls, data_dir: Path, **kwargs: Any) -> "EmbeddedBackend":
         """The build CURRENT points at (raises layout.IndexMissing if none)."""
-        return cls(layout.current_build(Path(data_dir)))
+        return cls(layout.current_build(Path(data_dir)), **kwargs)
 
     # -- SearchBackend -------------------------------------------------------------------
     def keyword(self, query: ParsedQuery, filters: Filters, sort: Sort, offset: int, limit: int) -> Ranked:
@@ -81,6 +88,23 @@ class EmbeddedBackend:
                       total=min(total, len(ords)) if total else 0)
 
     def facet_counts(self, query: ParsedQuery, filters: Filters, size: int = 100) -> dict[str, list[tuple[str, int]]]:
+        key = (query.groups, query.excluded, query.case_number, query.case_id,
+               tuple(sorted((k, tuple(v)) for k, v in filters.selected.items() if v)),
+               filters.date_from, filters.date_to, size)
+        with self._facet_lock:
+            cached = self._facet_cache.get(key)
+            if cached is not None:
+                self._facet_cache.move_to_end(key)
+                return cached
+        counts = self._facet_counts(query, filters, size)
+        if self._facet_cache_size > 0:
+            with self._facet_lock:
+                self._facet_cache[key] = counts
+                while len(self._facet_cache) > self._facet_cache_size:
+                    self._facet_cache.popitem(last=False)
+        return counts
+
+    def _facet_counts(self, query: ParsedQuery, filters: Filters, size: int) -> dict[str, list[tuple[str, int]]]:
         out: dict[str, list[tuple[str, int]]] = {}
         selected = {name for name, values in filters.selected.items() if values}
         # one aggregation for all facets without a selection, one per selected facet (ignoring itself)
