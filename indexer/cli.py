@@ -20,6 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from council_search.settings import get_settings
     from embeddings import EmbedderUnavailable, get_embedder
     from embeddings.cache import EmbeddingCache
+    from engine.backend import BackendUnavailable
     from engine.loader import embedding_cache_path
     from indexer.build import BuildError, build_index
 
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = build_index(records, writer, embedder, cache, progress=False if args.no_progress else None,
                               on_problem=lambda p: print(f"skipped {p}", file=sys.stderr))
-    except BuildError as exc:
+    except (BuildError, BackendUnavailable) as exc:
         print(f"council-search index: {exc}; the previous index is unchanged", file=sys.stderr)
         return 1
     except OSError as exc:
