@@ -232,19 +232,22 @@ class Searcher:
             if filters.selected.get(name):
                 own_filters = filters.without(name)
                 own_sem = _floor(self.backend.knn(vector, own_filters, window))
-                own_kw = self.backend.keyword(parsed, own_filters, Sort.relevance, 0, window)
+                # with match_ids the membership test needs no keyword window of its own
+                own_kw = (None if hasattr(self.backend, "match_ids")
+                          else self.backend.keyword(parsed, own_filters, Sort.relevance, 0, window))
                 own_extras = self._not_matching(parsed, own_filters, own_sem, own_kw)
                 _count(counts, name, self.backend.fetch(sorted(own_extras)).values())
             else:
                 _count(counts, name, extra_records.values())
         return ids, scores, total, _as_lists(counts), kw.total
 
-    def _not_matching(self, parsed: ParsedQuery, filters: Filters, sem: Ranked, kw: Ranked) -> set[str]:
+    def _not_matching(self, parsed: ParsedQuery, filters: Filters, sem: Ranked, kw: Ranked | None) -> set[str]:
         """Semantic-window cases that the keyword query does not match (under the same filters)."""
-        candidates = [i for i in sem.ids if i not in set(kw.ids)]
+        in_kw = set(kw.ids) if kw is not None else set()
+        candidates = [i for i in sem.ids if i not in in_kw]
         if not candidates:
             return set()
-        if kw.total <= len(kw.ids):
+        if kw is not None and kw.total <= len(kw.ids):
             return set(candidates)      # the keyword window is the whole match set
         match_ids = getattr(self.backend, "match_ids", None)
         if match_ids is None:            # backend without the extension: approximate

@@ -282,3 +282,17 @@ def test_facet_counts_are_cached_per_query_and_filters(searcher):
     other = backend.facet_counts(q, Filters({"department": ("戸籍住民課",)}), 100)
     assert again is first and other is not first
     assert first == backend._facet_counts(q, Filters({"department": ("税務課",)}), 100)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic"])
+def test_hybrid_and_semantic_facets_ignore_their_own_selection(searcher, monkeypatch, mode):
+    from engine import ranking
+    monkeypatch.setattr(ranking, "HYBRID_WINDOW", 10)   # a window smaller than the corpus
+    monkeypatch.setattr(ranking, "SEMANTIC_LIMIT", 10)
+    q = "システム 移行"
+    unfiltered = search(searcher, q=q, mode=mode)
+    selected = search(searcher, q=q, mode=mode, filters={"department": ["医療保険年金課"]})
+    counts = lambda r, name: {f.value: f.count for f in r.facets[name]}
+    assert counts(selected, "department") == counts(unfiltered, "department")
+    assert all("医療保険年金課" in h.departments for h in selected.hits)
+    assert sum(counts(selected, "fiscal_year").values()) == selected.total
