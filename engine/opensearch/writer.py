@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import logging
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -67,7 +68,7 @@ class BulkStats:
 
 
 def physical_index_pattern(alias: str) -> re.Pattern[str]:
-    return re.compile(rf"^{re.escape(alias)}-v(\d+)-(\d{{8}}t\d{{6}}\d*)$")
+    return re.compile(rf"^{re.escape(alias)}-v(\d+)-(\d{{8}}t\d{{6}}\d*)(?:-[0-9a-f]+)?$")
 
 
 class OpenSearchWriter:
@@ -96,7 +97,9 @@ class OpenSearchWriter:
         if self.index is not None:
             raise RuntimeError("OpenSearchWriter is single-use: open() was already called")
         stamp = info.built_at.astimezone(dt.timezone.utc).strftime("%Y%m%dt%H%M%S%f")
-        self.index = f"{self.alias}-v{MAPPING_VERSION}-{stamp}"
+        # built_at may have whole-second resolution: a random suffix keeps two builds started in
+        # the same second (back-to-back CLI runs) from colliding on the index name.
+        self.index = f"{self.alias}-v{MAPPING_VERSION}-{stamp}-{secrets.token_hex(3)}"
         self._dim = info.dim
         body = index_body(info.dim, meta={"build": info.to_json(), "alias": self.alias})
         # Bulk loading is faster without periodic refreshes; commit() restores the mapping's value.
