@@ -26,7 +26,9 @@ def _chosen(argv: list[str]) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="council-search", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="council-search",
+        description="Full-text and semantic search over Japanese municipal council records.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     chosen = _chosen(argv)
     module = None
