@@ -214,10 +214,16 @@ class OpenSearchWriter:
         """All physical indices written by this writer for the alias, oldest first."""
         pattern = physical_index_pattern(self.alias)
         try:
-            names = self.client.indices.get(index=f"{self.alias}-v*").keys()
+            found = self.client.indices.get(index=f"{self.alias}-v*")
         except osx.NotFoundError:
             return []
-        return sorted((n for n in names if pattern.match(n)), key=lambda n: pattern.match(n).group(2))
+
+        def created(name: str) -> tuple[str, int]:
+            # the name's timestamp, then the cluster's creation time (builds started in one second)
+            settings = found[name].get("settings", {}).get("index", {})
+            return pattern.match(name).group(2), int(settings.get("creation_date") or 0)
+
+        return sorted((n for n in found if pattern.match(n)), key=created)
 
     def _cleanup(self, keep: str) -> list[str]:
         live = set(self.current_indices()) | {keep}
