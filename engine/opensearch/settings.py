@@ -19,7 +19,7 @@ class OpenSearchSettings(BaseSettings):
     password: SecretStr | None = Field(default=None, description="Basic-auth password")
     verify_certs: bool = Field(default=True, description="Verify the server's TLS certificate")
     ca_certs: Path | None = Field(default=None, description="CA bundle for a private certificate authority")
-    index: str = Field(default="council-cases", description="Alias the API reads; physical indices are <alias>-v<N>-<timestamp>")
+    index: str = Field(default="council-cases", description="Alias the API reads; physical indices are <alias>-v<N>-<timestamp>-<random>")
     timeout: float = Field(default=10.0, gt=0, description="Per-request timeout, seconds")
     bulk_timeout: float = Field(default=120.0, gt=0, description="Timeout of one bulk request and of index management calls, seconds")
     bulk_chunk_size: int = Field(default=200, ge=1, le=10_000, description="Documents per bulk request")

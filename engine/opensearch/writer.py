@@ -1,6 +1,6 @@
 """`OpenSearchWriter`: the `indexer.writer.IndexWriter` for OpenSearch.
 
-Each build goes into a new physical index `<alias>-v<mapping version>-<UTC timestamp>`; readers keep
+Each build goes into a new physical index `<alias>-v<mapping version>-<UTC timestamp>-<random>`; readers keep
 using the alias, which `commit()` moves to the new index in one `_aliases` call (atomic for every
 reader), after checking that every document arrived. `abort()` deletes the half-built index, so a
 failed or interrupted build never shows. Old builds are deleted after the swap (OPENSEARCH_KEEP_PREVIOUS
