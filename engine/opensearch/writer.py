@@ -1,7 +1,7 @@
 """`OpenSearchWriter`: the `indexer.writer.IndexWriter` for OpenSearch.
 
-Each build goes into a new physical index `<alias>-v<mapping version>-<UTC timestamp>-<random>`; readers keep
-using the alias, which `commit()` moves to the new index in one `_aliases` call (atomic for every
+Each build goes into a new physical index `<alias>-v<mapping version>-<UTC timestamp>-<random>`;
+readers keep using the alias, which `commit()` moves to the new index in one `_aliases` call (atomic for every
 reader), after checking that every document arrived. `abort()` deletes the half-built index, so a
 failed or interrupted build never shows. Old builds are deleted after the swap (OPENSEARCH_KEEP_PREVIOUS
 of them are kept for rollback).
