@@ -296,3 +296,33 @@ def test_hybrid_and_semantic_facets_ignore_their_own_selection(searcher, monkeyp
     assert counts(selected, "department") == counts(unfiltered, "department")
     assert all("医療保険年金課" in h.departments for h in selected.hits)
     assert sum(counts(selected, "fiscal_year").values()) == selected.total
+
+
+@pytest.mark.parametrize("q", ["委託", "ガバメントクラウド 再委託", '"特定個人情報保護評価"', "住民記録 OR 印鑑登録",
+                               "システム -委託", "区"])
+def test_filters_pushed_down_to_text_leaves_change_nothing(searcher, monkeypatch, q):
+    """engine.embedded.query._within restricts every text leaf to a selective filter (or the ids
+    of match_ids): the same matches, scores, totals and facet counts as the filter at the top."""
+    import datetime as dt
+    from analyzers import parse_query
+    from engine.backend import Filters, Sort
+    from engine.embedded import backend as embedded_backend
+    backend = searcher.backend
+    parsed = parse_query(q)
+    departments = [f.value for f in searcher.facets().facets["department"]]
+    filter_sets = [Filters({"department": (d,)}) for d in departments[:6]] + [
+        Filters({"department": tuple(departments[:2]), "result": ("承認",)}),
+        Filters(date_from=dt.date(2023, 6, 1), date_to=dt.date(2023, 9, 30)),
+        Filters({"department": (departments[0],)}, date_from=dt.date(2023, 4, 1)),
+    ]
+    for filters in filter_sets:
+        runs = []
+        for fraction in (-1.0, 1.0):     # never push / always push the most selective filter
+            monkeypatch.setattr(embedded_backend, "PUSH_MAX_FRACTION", fraction)
+            ranked = backend.keyword(parsed, filters, Sort.relevance, 0, 100)
+            runs.append((ranked.ids, ranked.scores, ranked.total, backend._facet_counts(parsed, filters, 100)))
+        assert runs[0] == runs[1], (q, filters)
+    # match_ids pushes its ids down: same answer as the full match set
+    everything = backend.keyword(parsed, Filters(), Sort.relevance, 0, 100)
+    some = backend.store.ids[::3]
+    assert backend.match_ids(parsed, Filters(), some) == set(everything.ids) & set(some)

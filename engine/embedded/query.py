@@ -63,6 +63,16 @@ def _bigram_query(schema: tantivy.Schema, field: str, variant: Variant) -> Query
     return None
 
 
+def _within(leaf: Query | None, within: tuple[Query, ...]) -> Query | None:
+    """`leaf` restricted to the documents of every `within` query (which score 0.0, so the
+    leaf's score is unchanged). Pushing a selective filter down to the leaves is what makes it cut
+    the work: tantivy's union of per-field phrases scans blocks of 4,096 documents for every child
+    phrase on each seek, so a filter only at the top of the tree saves almost nothing."""
+    if leaf is None or not within:
+        return leaf
+    return Query.boolean_query([(Occur.Must, leaf)] + [(Occur.Must, w) for w in within])
+
+
 def _any(clauses: list[Query]) -> Query | None:
     clauses = [c for c in clauses if c is not None]
     if not clauses:
@@ -73,7 +83,7 @@ def _any(clauses: list[Query]) -> Query | None:
 
 
 def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, weight: float = 1.0,
-                  scoring: bool = True) -> Query | None:
+                  scoring: bool = True, within: tuple[Query, ...] = ()) -> Query | None:
     """One variant across all text fields. It matches where its bigram phrase occurs (substring
     semantics, the same rule the highlighter marks); whole-word (morphological) matches only add
     score. `scoring=False` builds the match-only query (facet counts, membership tests)."""
@@ -81,11 +91,12 @@ def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, weight
     precision: list[Query] = []
     for field in TEXT_FIELDS:
         boost = ranking.FIELD_BOOSTS.get(field, 1.0) * weight
-        b = _bigram_query(schema, field, variant)
+        b = _within(_bigram_query(schema, field, variant), within)
         if b is not None:
             recall.append(Query.boost_query(b, boost * ranking.BIGRAM_WEIGHT) if scoring else b)
         if scoring:
-            m = _sequence(schema, morph_field(field), variant.streams.morph, 0 if phrase else ranking.MORPH_SLOP)
+            m = _within(_sequence(schema, morph_field(field), variant.streams.morph,
+                                  0 if phrase else ranking.MORPH_SLOP), within)
             if m is not None:
                 precision.append(Query.boost_query(m, boost * ranking.MORPH_WEIGHT))
     must = _any(recall)
@@ -97,19 +108,21 @@ def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, weight
     return Query.boolean_query([(Occur.Must, must), (Occur.Should, should)])
 
 
-def term_query(schema: tantivy.Schema, term: Term, scoring: bool = True) -> Query | None:
+def term_query(schema: tantivy.Schema, term: Term, scoring: bool = True,
+               within: tuple[Query, ...] = ()) -> Query | None:
     clauses = []
     for variant in term.variants:
         weight = ranking.SYNONYM_WEIGHT if variant.is_synonym else 1.0
-        clauses.append(variant_query(schema, variant, term.phrase, weight, scoring))
+        clauses.append(variant_query(schema, variant, term.phrase, weight, scoring, within))
     return _any(clauses)
 
 
-def text_query(schema: tantivy.Schema, query: ParsedQuery, scoring: bool = True) -> Query | None:
-    """The text part (None = match everything)."""
+def text_query(schema: tantivy.Schema, query: ParsedQuery, scoring: bool = True,
+               within: tuple[Query, ...] = ()) -> Query | None:
+    """The text part (None = match everything); `within`: see `_within`."""
     musts: list[Query] = []
     for group in query.groups:
-        g = _any([term_query(schema, t, scoring) for t in group.terms])
+        g = _any([term_query(schema, t, scoring, within) for t in group.terms])
         if g is None:
             # a group that cannot match anything (e.g. only punctuation) matches nothing
             return Query.empty_query()
@@ -129,8 +142,8 @@ def text_query(schema: tantivy.Schema, query: ParsedQuery, scoring: bool = True)
     return text
 
 
-def excluded_query(schema: tantivy.Schema, query: ParsedQuery) -> Query | None:
-    return _any([term_query(schema, t, scoring=False) for t in query.excluded])
+def excluded_query(schema: tantivy.Schema, query: ParsedQuery, within: tuple[Query, ...] = ()) -> Query | None:
+    return _any([term_query(schema, t, scoring=False, within=within) for t in query.excluded])
 
 
 def filter_clauses(schema: tantivy.Schema, filters: Filters) -> list[Query]:
@@ -149,18 +162,23 @@ def filter_clauses(schema: tantivy.Schema, filters: Filters) -> list[Query]:
 
 
 def full_query(schema: tantivy.Schema, query: ParsedQuery, filters: Filters,
-               ids: list[str] | None = None, scoring: bool = True) -> Query:
+               ids: list[str] | None = None, scoring: bool = True, push: Filters | None = None) -> Query:
     """Text AND filters (unscored) AND NOT excluded [AND id in ids]. `scoring=False` gives the
-    same match set at less cost (no whole-word ranking clauses)."""
-    text = text_query(schema, query, scoring)
+    same match set at less cost (no whole-word ranking clauses). `push` (a part of `filters`) and
+    `ids` are also pushed down to every text leaf (`_within`): same matches, same scores, much
+    less phrase work when they are selective; the caller picks what is worth pushing."""
+    restrict = [Query.const_score_query(f, 0.0) for f in filter_clauses(schema, filters)]
+    within = [Query.const_score_query(f, 0.0) for f in filter_clauses(schema, push)] if push is not None else []
+    if ids is not None:
+        id_set = Query.const_score_query(Query.term_set_query(schema, "id", list(ids)), 0.0)
+        restrict.append(id_set)
+        within.append(id_set)
+    text = text_query(schema, query, scoring, tuple(within))
     clauses: list[tuple[Occur, Query]] = [(Occur.Must, text if text is not None else Query.all_query())]
-    for f in filter_clauses(schema, filters):
-        clauses.append((Occur.Must, Query.const_score_query(f, 0.0)))
-    excl = excluded_query(schema, query)
+    clauses += [(Occur.Must, r) for r in restrict]
+    excl = excluded_query(schema, query, tuple(within))
     if excl is not None:
         clauses.append((Occur.MustNot, excl))
-    if ids is not None:
-        clauses.append((Occur.Must, Query.const_score_query(Query.term_set_query(schema, "id", list(ids)), 0.0)))
     if len(clauses) == 1:
         return clauses[0][1]
     return Query.boolean_query(clauses)
