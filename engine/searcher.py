@@ -223,12 +223,11 @@ class Searcher:
                 keyword_weight: float = ranking.KEYWORD_RRF_WEIGHT):
         window = ranking.HYBRID_WINDOW
         counts_f = _side(self.backend.facet_counts, parsed, filters, FACET_SIZE)
-        vector_f = _side(self._query_vector, parsed)
+        semantic_f = _side(self._semantic_window, parsed, filters, window)
         kw = self.backend.keyword(parsed, filters, Sort.relevance, 0, window)
-        vector = vector_f.result()
-        sem = _floor(self.backend.knn(vector, filters, window))
+        vector, sem, sem_matching = semantic_f.result()
         fused = rrf([kw.ids, sem.ids], weights=[keyword_weight, ranking.SEMANTIC_RRF_WEIGHT])
-        extras = self._not_matching(parsed, filters, sem, kw)
+        extras = self._not_matching(parsed, filters, sem, kw, sem_matching)
         total = kw.total + len(extras)
 
         ids = [i for i, _ in fused[offset:offset + size]]
@@ -247,27 +246,44 @@ class Searcher:
 
         counts = {name: Counter(dict(values)) for name, values in counts_f.result().items()}
         extra_records = self.backend.fetch(sorted(extras))
+        # each selected facet's own semantic window (its counts ignore its own selection), side by side
+        own = {name: _side(self._own_extras, parsed, filters.without(name), vector, window)
+               for name in FACETS if filters.selected.get(name)}
         for name in FACETS:
-            if filters.selected.get(name):
-                own_filters = filters.without(name)
-                own_sem = _floor(self.backend.knn(vector, own_filters, window))
-                # with match_ids the membership test needs no keyword window of its own
-                own_kw = (None if hasattr(self.backend, "match_ids")
-                          else self.backend.keyword(parsed, own_filters, Sort.relevance, 0, window))
-                own_extras = self._not_matching(parsed, own_filters, own_sem, own_kw)
-                _count(counts, name, self.backend.fetch(sorted(own_extras)).values())
+            if name in own:
+                _count(counts, name, own[name].result())
             else:
                 _count(counts, name, extra_records.values())
         return ids, scores, total, _as_lists(counts), kw.total
 
-    def _not_matching(self, parsed: ParsedQuery, filters: Filters, sem: Ranked, kw: Ranked | None) -> set[str]:
-        """Semantic-window cases that the keyword query does not match (under the same filters)."""
+    def _semantic_window(self, parsed: ParsedQuery, filters: Filters, window: int):
+        """(query vector, semantic window, the window's keyword matches or None): the hybrid chain
+        that needs no keyword result, run beside the ranked keyword search."""
+        vector = self._query_vector(parsed)
+        sem = _floor(self.backend.knn(vector, filters, window))
+        match_ids = getattr(self.backend, "match_ids", None)
+        matching = set(match_ids(parsed, filters, list(sem.ids))) if match_ids is not None and sem.ids else None
+        return vector, sem, matching
+
+    def _own_extras(self, parsed: ParsedQuery, own_filters: Filters, vector: np.ndarray, window: int):
+        own_sem = _floor(self.backend.knn(vector, own_filters, window))
+        # with match_ids the membership test needs no keyword window of its own
+        own_kw = (None if hasattr(self.backend, "match_ids")
+                  else self.backend.keyword(parsed, own_filters, Sort.relevance, 0, window))
+        return self.backend.fetch(sorted(self._not_matching(parsed, own_filters, own_sem, own_kw))).values()
+
+    def _not_matching(self, parsed: ParsedQuery, filters: Filters, sem: Ranked, kw: Ranked | None,
+                      matching: set[str] | None = None) -> set[str]:
+        """Semantic-window cases that the keyword query does not match (under the same filters).
+        `matching`: the window's keyword matches, if already known."""
         in_kw = set(kw.ids) if kw is not None else set()
         candidates = [i for i in sem.ids if i not in in_kw]
         if not candidates:
             return set()
         if kw is not None and kw.total <= len(kw.ids):
             return set(candidates)      # the keyword window is the whole match set
+        if matching is not None:
+            return set(candidates) - matching
         match_ids = getattr(self.backend, "match_ids", None)
         if match_ids is None:            # backend without the extension: approximate
             return set(candidates)
