@@ -116,6 +116,8 @@ class Searcher:
 
         records = self.backend.fetch(page_ids)
         hits = [self._hit(records[i], s, parsed) for i, s in zip(page_ids, page_scores) if i in records]
+        if isinstance(counts, Future):
+            counts = counts.result()
         echo = params.echo()
         echo.warnings = warnings
         return SearchResponse(
@@ -126,12 +128,13 @@ class Searcher:
 
     def _run(self, mode: Mode, parsed: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int,
              keyword_weight: float):
-        """(page ids, page scores, total, facet counts, keyword match count or None)."""
+        """(page ids, page scores, total, facet counts (or a Future of them), keyword match count
+        or None)."""
         if mode == Mode.keyword:
             counts_f = _side(self.backend.facet_counts, parsed, filters, FACET_SIZE)
             ranked = self.backend.keyword(parsed, filters, sort, offset, size)
-            counts = counts_f.result()
-            return ranked.ids, ranked.scores, ranked.total, counts, ranked.total
+            # still a Future: the page's records are fetched and highlighted while it finishes
+            return ranked.ids, ranked.scores, ranked.total, counts_f, ranked.total
         if mode == Mode.semantic:
             return (*self._semantic(parsed, filters, sort, offset, size), None)
         return self._hybrid(parsed, filters, offset, size, keyword_weight)
