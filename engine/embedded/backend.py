@@ -21,8 +21,8 @@ from engine.embedded.vectors import VectorIndex
 
 # A filter matching at most this share of the cases is pushed down to the text leaves (see
 # engine.embedded.query._within). Measured at 100k: one department (3.5 %) under
-# "ガバメントクラウド 再委託" 26 -> 4 ms; two fiscal years (17 %) 43 -> 21 ms; a cheap one-bigram
-# query (委託) pays ~4 ms for a 17 % term set, nothing for a single value.
+# "ガバメントクラウド 再委託" 26 -> 4 ms; two fiscal years (17 %) 44 -> 16 ms; a cheap one-bigram
+# query (委託) pays ~1.5 ms for the two years, nothing for a single value.
 PUSH_MAX_FRACTION = 0.2
 
 

@@ -146,14 +146,22 @@ def excluded_query(schema: tantivy.Schema, query: ParsedQuery, within: tuple[Que
     return _any([term_query(schema, t, scoring=False, within=within) for t in query.excluded])
 
 
+def _one_of(schema: tantivy.Schema, field: str, values: list[str]) -> Query:
+    """Documents with any of `values` in a raw keyword field. A disjunction of term queries,
+    not term_set_query: that one builds a bitset over the whole segment for each instance, which
+    costs ~0.3 ms every time a filter is pushed down to a text leaf (measured at 100k: match_ids
+    on a broad query 6.9 -> 1.9 ms)."""
+    if len(values) == 1:
+        return Query.term_query(schema, field, values[0])
+    return Query.boolean_query([(Occur.Should, Query.term_query(schema, field, v)) for v in values])
+
+
 def filter_clauses(schema: tantivy.Schema, filters: Filters) -> list[Query]:
     clauses: list[Query] = []
     for name, values in filters.selected.items():
         if not values:
             continue
-        field = facet_field(name)
-        clauses.append(Query.term_set_query(schema, field, list(values)) if len(values) > 1
-                       else Query.term_query(schema, field, values[0]))
+        clauses.append(_one_of(schema, facet_field(name), list(values)))
     if filters.date_from is not None or filters.date_to is not None:
         lo = _dt(filters.date_from) if filters.date_from else None
         hi = _dt(filters.date_to) if filters.date_to else None
@@ -170,7 +178,7 @@ def full_query(schema: tantivy.Schema, query: ParsedQuery, filters: Filters,
     restrict = [Query.const_score_query(f, 0.0) for f in filter_clauses(schema, filters)]
     within = [Query.const_score_query(f, 0.0) for f in filter_clauses(schema, push)] if push is not None else []
     if ids is not None:
-        id_set = Query.const_score_query(Query.term_set_query(schema, "id", list(ids)), 0.0)
+        id_set = Query.const_score_query(_one_of(schema, "id", list(ids)), 0.0)
         restrict.append(id_set)
         within.append(id_set)
     text = text_query(schema, query, scoring, tuple(within))
