@@ -14,6 +14,7 @@ natural boundary to sort), semantic orders its window by date.
 """
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -53,7 +54,8 @@ def case_url(case_id: str) -> str:
 # separate pass over the match set, and tantivy and the embedder release the GIL, so on two cores
 # a broad query's wall time is max(rank, facets) instead of their sum (measured at 100k cases:
 # "ガバメントクラウド 再委託" 68 -> 42 ms). Same calls, same results; only the order in time changes.
-_SIDE_WORKERS = 2
+# Shared by all requests; side tasks never wait on each other, so a busy pool only queues.
+_SIDE_WORKERS = max(2, os.cpu_count() or 2)
 _side_pool: ThreadPoolExecutor | None = None
 
 
