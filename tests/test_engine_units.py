@@ -91,3 +91,16 @@ def test_search_params_echo_and_filters():
     assert f.date_from == dt.date(2023, 4, 1) and f.selected["department"] == ("総務課",)
     echo = p.echo().model_dump(mode="json")
     assert echo["department"] == ["総務課"] and echo["page"] == 2 and echo["category"] == []
+
+
+def test_parallel_vector_scan_is_bitwise_the_plain_matmul():
+    # serving configuration: numpy's BLAS on one thread (every Searcher sets it); a multi-threaded
+    # BLAS splits a matrix-vector product its own way, so the plain product is not a fixed reference
+    from embeddings.threads import limit_blas_threads
+    from engine.embedded import vectors
+    limit_blas_threads()
+    rng = np.random.default_rng(7)
+    matrix = l2_normalise(rng.standard_normal((vectors.SPLIT_MIN_ROWS + 1234, 64)).astype(np.float32))
+    for _ in range(3):
+        query = l2_normalise(rng.standard_normal(64).astype(np.float32))
+        assert np.array_equal(vectors.matvec(matrix, query), matrix @ query)
