@@ -98,7 +98,7 @@ def parse_query(q: str, synonyms: SynonymMap | None = None) -> ParsedQuery:
     if pending_or:
         warnings.append("OR without a term after it ignored")
     if excluded and not groups and case_number is None:
-        warnings.append("a query of only excluded terms matches nothing; add a search term")
+        warnings.append("only excluded terms: listing every case without them")
     return ParsedQuery(
         raw=q,
         groups=tuple(Group(tuple(g)) for g in groups),

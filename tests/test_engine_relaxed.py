@@ -19,3 +19,12 @@ def test_relaxed_results_rank_cases_with_more_words_first(searcher):
     # 防犯カメラ and 公園 both occur only in №18; 増設 nowhere: AND is empty, OR finds №18 first.
     res = searcher.search(searcher.params(q="公園 防犯カメラ 増設", mode=Mode.keyword))
     assert res.hits and res.hits[0].number == 18
+
+
+def test_only_excluded_terms_list_every_case_without_them(searcher):
+    everything = searcher.search(searcher.params(q="", mode=Mode.keyword, size=100))
+    with_word = searcher.search(searcher.params(q="委託", mode=Mode.keyword, size=100))
+    without = searcher.search(searcher.params(q="-委託", mode=Mode.keyword, size=100))
+    assert without.total == everything.total - with_word.total > 0
+    assert not {h.id for h in without.hits} & {h.id for h in with_word.hits}
+    assert any("without them" in w for w in without.query.warnings)
