@@ -49,7 +49,9 @@ class SentenceTransformerEmbedder:
         except ImportError as exc:
             raise EmbedderUnavailable(f"sentence-transformers is not installed (pip install '.[st]'): {exc}") from exc
         self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-        get_dim = getattr(self._model, "get_sentence_embedding_dimension", None)
+        # sentence-transformers 6 renamed the method; older releases only have the long name
+        get_dim = (getattr(self._model, "get_embedding_dimension", None)
+                   or getattr(self._model, "get_sentence_embedding_dimension", None))
         self.dim = int(get_dim()) if get_dim else int(self._model.encode(["x"]).shape[1])
         self.version = f"st-{model_dir.name}"
         self.model_dir = model_dir
