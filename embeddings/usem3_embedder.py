@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from embeddings.base import EmbedderUnavailable, l2_normalise
+from embeddings.base import EmbedderUnavailable, l2_normalise, nonblank
 
 
 class USEm3Embedder:
@@ -25,7 +25,7 @@ class USEm3Embedder:
         self._lock = threading.Lock()
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
-        texts = [t if t.strip() else "-" for t in texts]
+        texts = [nonblank(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
@@ -34,5 +34,5 @@ class USEm3Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         with self._lock:
-            out = self._model.encode(text if text.strip() else "-")
+            out = self._model.encode(nonblank(text))
         return l2_normalise(out)

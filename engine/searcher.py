@@ -265,13 +265,13 @@ class Searcher:
         """(query vector, semantic window, the window's keyword matches or None): the hybrid chain
         that needs no keyword result, run beside the ranked keyword search."""
         vector = self._query_vector(parsed)
-        sem = self._floor(self.backend.knn(vector, filters, window))
+        sem = self._hybrid_floor(self.backend.knn(vector, filters, window))
         match_ids = getattr(self.backend, "match_ids", None)
         matching = set(match_ids(parsed, filters, list(sem.ids))) if match_ids is not None and sem.ids else None
         return vector, sem, matching
 
     def _own_extras(self, parsed: ParsedQuery, own_filters: Filters, vector: np.ndarray, window: int):
-        own_sem = self._floor(self.backend.knn(vector, own_filters, window))
+        own_sem = self._hybrid_floor(self.backend.knn(vector, own_filters, window))
         # with match_ids the membership test needs no keyword window of its own
         own_kw = (None if hasattr(self.backend, "match_ids")
                   else self.backend.keyword(parsed, own_filters, Sort.relevance, 0, window))
@@ -294,7 +294,7 @@ class Searcher:
             return set(candidates)
         return set(candidates) - set(match_ids(parsed, filters, candidates))
 
-    def _floor(self, ranked: Ranked) -> Ranked:
+    def _hybrid_floor(self, ranked: Ranked) -> Ranked:
         """Semantic neighbours worth adding to a hybrid result: the relative floor is the embedder's
         own (cosine scales differ between models). Semantic mode keeps its whole neighbour list
         (ranked, SEMANTIC_LIMIT long): the floor there costs recall (docs/quality.md)."""
