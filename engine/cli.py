@@ -1,8 +1,10 @@
-"""`council-search search`: search from the command line. `--json` prints exactly what
-GET /api/search returns (SearchResponse.model_dump_json())."""
+"""`council-search search`: search from the command line. `--json` prints what GET /api/search
+returns for the same parameters (SearchResponse.model_dump_json()), and for a bad parameter the
+API's error body `{"error": {"code", "message"}}` (exit status 2)."""
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 
@@ -24,19 +26,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from council_search.settings import get_settings
+    from engine.api_params import ParamError, SearchParams
     from engine.backend import FACETS, BackendUnavailable
-    from engine.models import ParamError
 
-    filters = {name: getattr(args, name) for name in FACETS if getattr(args, name, None)}
+    settings = get_settings()
+    raw = dict(q=args.q, mode=args.mode, sort=args.sort, page=args.page, size=args.size,
+               date_from=args.date_from, date_to=args.date_to, **{name: getattr(args, name) for name in FACETS})
+    try:
+        # The API's parameter model and error mapping (engine/api_params.py): the same bad value gets
+        # the same code and message as GET /api/search. Checked before the index and model load.
+        params = SearchParams.create(max_size=settings.max_page_size, **raw)
+    except ParamError as exc:
+        if args.json:
+            print(json.dumps(exc.to_dict(), ensure_ascii=False))
+        print(f"council-search search: {exc.code}: {exc.message}", file=sys.stderr)
+        return 2
     try:
         from engine.loader import load_searcher
-        searcher = load_searcher()
-        params = searcher.params(q=args.q, mode=args.mode, sort=args.sort, page=args.page, size=args.size,
-                                 date_from=args.date_from, date_to=args.date_to, filters=filters)
-        response = searcher.search(params)
-    except ParamError as exc:
-        print(f"council-search search: {exc.message}", file=sys.stderr)
-        return 2
+        response = load_searcher(settings).search(params)
     except BackendUnavailable as exc:
         print(f"council-search search: {exc}", file=sys.stderr)
         return 3

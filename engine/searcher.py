@@ -30,10 +30,11 @@ from embeddings.threads import limit_blas_threads
 from engine import ranking
 from engine.backend import FACETS, BackendUnavailable, Filters, Mode, Ranked, SearchBackend, Sort
 from engine.fusion import rrf
-from engine.models import (
-    MAX_PAGE_SIZE, CaseDetail, FacetsResponse, FacetValue, Health, Highlights, Hit, NotFoundError,
-    ParamError, SearchParams, SearchResponse, SimilarResponse, TimelineEntry,
+from engine.api_models import (
+    CaseDetail, FacetsResponse, FacetValue, Health, Highlights, Hit, QueryEcho, SearchResponse, SimilarResponse,
+    TimelineEntry,
 )
+from engine.api_params import MAX_PAGE_SIZE, NotFoundError, SearchParams, SimilarParams
 from engine.projects import project_key
 from indexer.prepare import facet_values
 
@@ -82,9 +83,8 @@ class Searcher:
         return SearchParams.create(max_size=self.max_page_size, **kwargs)
 
     def search(self, params: SearchParams) -> SearchResponse:
+        """Params are validated where they came in (the API's query model, `params()`)."""
         started = time.perf_counter()
-        if params.size > self.max_page_size:
-            raise ParamError("size_too_large", f"size must be between 1 and {self.max_page_size}")
         parsed = parse_query(params.q) if params.q else ParsedQuery(raw="")
         filters = params.to_filters()
         warnings = list(parsed.warnings)
@@ -120,10 +120,8 @@ class Searcher:
         hits = [self._hit(records[i], s, parsed) for i, s in zip(page_ids, page_scores) if i in records]
         if isinstance(counts, Future):
             counts = counts.result()
-        echo = params.echo()
-        echo.warnings = warnings
         return SearchResponse(
-            query=echo, total=total, page=params.page, size=params.size,
+            query=QueryEcho.of(params, warnings), total=total, page=params.page, size=params.size,
             took_ms=round((time.perf_counter() - started) * 1000, 2),
             hits=hits, facets=self._facet_values(counts, filters),
         )
@@ -144,21 +142,22 @@ class Searcher:
     def similar(self, case_id: str, filters: Filters | dict[str, Iterable[str]] | None = None,
                 size: int = ranking.SIMILAR_DEFAULT_SIZE) -> SimilarResponse:
         started = time.perf_counter()
-        if not 1 <= int(size) <= self.max_page_size:
-            raise ParamError("invalid_size", f"size must be between 1 and {self.max_page_size}")
-        filters = _as_filters(filters)
+        # the API validated its SimilarParams already; library callers' values are checked the same way
+        checked = SimilarParams.create(max_size=self.max_page_size, size=size,
+                                       filters=None if isinstance(filters, Filters) else filters)
+        filters, size = (filters if isinstance(filters, Filters) else checked.to_filters()), checked.size
         if not self.backend.fetch([case_id]):
             raise NotFoundError(f"unknown case id {case_id!r}")
         vector = self.backend.case_vector(case_id)
         if vector is None:
             raise BackendUnavailable("similar cases are unavailable: the index has no embeddings")
-        ranked = self.backend.knn(vector, filters, int(size), exclude=(case_id,))
+        ranked = self.backend.knn(vector, filters, size, exclude=(case_id,))
         records = self.backend.fetch(ranked.ids)
         empty = ParsedQuery(raw="")
         hits = [self._hit(records[i], s, empty) for i, s in zip(ranked.ids, ranked.scores) if i in records]
         return SimilarResponse(
             id=case_id, filters={k: list(v) for k, v in filters.selected.items() if v},
-            total=len(hits), size=int(size), took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits)
+            total=len(hits), size=size, took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits)
 
     def case(self, case_id: str) -> CaseDetail:
         record = self.backend.fetch([case_id]).get(case_id)
@@ -375,15 +374,6 @@ def _floor(ranked: Ranked, relative: float = 0.0) -> Ranked:
         return ranked
     keep = [(i, s) for i, s in zip(ranked.ids, ranked.scores) if s >= floor]
     return Ranked(ids=[i for i, _ in keep], scores=[s for _, s in keep], total=len(keep))
-
-
-def _as_filters(filters: Filters | dict[str, Iterable[str]] | None) -> Filters:
-    if filters is None:
-        return Filters()
-    if isinstance(filters, Filters):
-        return filters
-    params = SearchParams.create(filters={k: list(v) for k, v in filters.items()})
-    return params.to_filters()
 
 
 def _count(counts: dict[str, Counter], name: str, records: Iterable[dict[str, Any]]) -> None:

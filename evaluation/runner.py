@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol
 
 from engine.backend import Mode
-from engine.models import SearchParams
+from engine.api_params import SearchParams
 from evaluation.metrics import average_precision, mean, ndcg_at_k, recall_at_k, reciprocal_rank
 from evaluation.queryset import TEXT_KINDS, JudgedQuery, QuerySet
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.backend import BackendUnavailable
-from engine.models import MAX_PAGE, MAX_PAGE_SIZE, MAX_QUERY_CHARS, ParamError
+from engine.api_params import ParamError, param_error
 
 log = logging.getLogger("council_search.service")
 
@@ -37,41 +37,6 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         503: "Search backend unavailable",
     }
     return {s: {"model": ErrorResponse, "description": text.get(s, "Error")} for s in statuses}
-
-
-# Validation failures of FastAPI's own Query() checks get the same codes as engine.models' ParamError,
-# so a client sees one vocabulary whichever layer caught the problem.
-_CODE_BY_PARAM = {
-    "mode": "invalid_mode",
-    "sort": "invalid_sort",
-    "page": "invalid_page",
-    "size": "invalid_size",
-    "date_from": "invalid_date",
-    "date_to": "invalid_date",
-}
-_FACET_PARAMS = {"department", "category", "result", "fiscal_year", "municipality", "meeting_month"}
-
-
-def validation_error(exc: RequestValidationError) -> ParamError:
-    errors = exc.errors()
-    err = errors[0] if errors else {}
-    loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
-    name = loc[-1] if loc else ""
-    kind = str(err.get("type", ""))
-    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-    if name == "q":
-        if kind == "string_too_long":
-            return ParamError("query_too_long", f"q must be at most {MAX_QUERY_CHARS} characters")
-        return ParamError("invalid_parameter", f"q: {msg}")
-    if name == "size" and kind == "less_than_equal":
-        return ParamError("size_too_large", f"size must be between 1 and {MAX_PAGE_SIZE}")
-    if name == "page" and kind == "less_than_equal":
-        return ParamError("invalid_page", f"page must be between 1 and {MAX_PAGE}")
-    if name in _CODE_BY_PARAM:
-        return ParamError(_CODE_BY_PARAM[name], f"{name}: {msg}")
-    if name in _FACET_PARAMS:
-        return ParamError("invalid_filter", f"{name}: {msg}")
-    return ParamError("invalid_parameter", f"{name}: {msg}" if name else msg)
 
 
 def _wants_html(request: Request) -> bool:
@@ -102,7 +67,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        err = validation_error(exc)
+        # FastAPI validated the query model of engine/api_params.py: the same mapping as the CLI's.
+        err = param_error(exc.errors(), max_size=request.app.state.settings.max_page_size)
         return error_response(request, err.status, err.code, err.message)
 
     @app.exception_handler(StarletteHTTPException)

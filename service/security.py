@@ -9,7 +9,7 @@ import hmac
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.models import ParamError
+from engine.api_params import ParamError
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'none'",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.models import CaseDetail, SimilarResponse
+from engine.api_models import CaseDetail, SimilarResponse
 from ingest.models import CaseRecord
 from service.app import create_app
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from council_search.settings import Settings
 from engine.backend import FACETS
-from engine.models import FacetsResponse, Health
+from engine.api_models import FacetsResponse, Health
 from service.app import create_app
 from service.security import CONTENT_SECURITY_POLICY
 

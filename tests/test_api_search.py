@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 
 from council_search.settings import Settings
 from engine.backend import FACETS
-from engine.models import MAX_QUERY_CHARS, SearchResponse
+from engine.api_models import SearchResponse
+from engine.api_params import MAX_QUERY_CHARS
 from service.app import create_app
 from service.routers.search import CSV_COLUMNS, _cell
 

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from engine.backend import FACETS
-from engine.models import NotFoundError, ParamError, SearchResponse
+from engine.api_models import SearchResponse
+from engine.api_params import NotFoundError, ParamError
 
 GOV_CLOUD = "ガバメントクラウド 再委託"
 

@@ -11,7 +11,8 @@ from embeddings.base import l2_normalise
 from engine.embedded import layout
 from engine.embedded.vectors import VectorIndex, top_k
 from engine.fusion import rrf
-from engine.models import SearchParams
+from engine.api_models import QueryEcho
+from engine.api_params import SearchParams
 from engine.projects import project_key
 
 
@@ -89,7 +90,7 @@ def test_search_params_echo_and_filters():
     assert p.q == "委託" and p.filters == {"department": ("総務課",), "result": ("承認",)}
     f = p.to_filters()
     assert f.date_from == dt.date(2023, 4, 1) and f.selected["department"] == ("総務課",)
-    echo = p.echo().model_dump(mode="json")
+    echo = QueryEcho.of(p, []).model_dump(mode="json")
     assert echo["department"] == ["総務課"] and echo["page"] == 2 and echo["category"] == []
 
 

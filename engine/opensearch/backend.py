@@ -17,7 +17,7 @@ from opensearchpy import exceptions as osx
 
 from analyzers.query_model import ParsedQuery
 from engine.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
-from engine.models import ParamError
+from engine.api_params import ParamError
 from engine.opensearch import query as dsl
 from engine.opensearch.client import make_client, unavailable_on_failure
 from engine.opensearch.schema import CASE_VECTOR, RECORD

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from engine.backend import BackendUnavailable
-from engine.models import FacetsResponse, Health
+from engine.api_models import FacetsResponse, Health
 from service.deps import get_searcher
 from service.errors import error_responses
 from service.rendering import render, templates

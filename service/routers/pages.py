@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from engine.api_params import SearchParams
 from engine.backend import FACETS, Filters
-from service.deps import Paging, SearchInputs, get_searcher, paging, search_inputs
+from service.deps import get_searcher, search_params
 from service.rendering import query_url, render
 
 router = APIRouter(include_in_schema=False)
@@ -17,9 +18,7 @@ SIMILAR_ON_PAGE = 8
 
 
 @router.get("/", response_class=HTMLResponse)
-def search_page(request: Request, inputs: Annotated[SearchInputs, Depends(search_inputs)],
-                pages: Annotated[Paging, Depends(paging)]) -> Response:
-    params = inputs.params(page=pages.page, size=pages.size, max_size=request.app.state.settings.max_page_size)
+def search_page(request: Request, params: Annotated[SearchParams, Depends(search_params)]) -> Response:
     response = get_searcher(request).search(params)
     last_page = max(1, -(-response.total // response.size))
     if response.total and params.page > last_page:

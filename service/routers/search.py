@@ -9,8 +9,9 @@ from typing import Annotated, Iterator
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from engine.models import MAX_PAGE_SIZE, Hit, SearchResponse
-from service.deps import Paging, SearchInputs, get_searcher, paging, search_inputs
+from engine.api_models import Hit, SearchResponse
+from engine.api_params import MAX_PAGE_SIZE, SearchParams, SearchQuery
+from service.deps import get_searcher, search_params
 from service.errors import error_responses
 from service.rendering import query_url
 
@@ -19,10 +20,8 @@ router = APIRouter(prefix="/api", tags=["search"])
 
 @router.get("/search", response_model=SearchResponse, responses=error_responses(400, 503),
             summary="Search cases: hits with highlights, facet counts, paging")
-def search(request: Request, response: Response, inputs: Annotated[SearchInputs, Depends(search_inputs)],
-           pages: Annotated[Paging, Depends(paging)]) -> SearchResponse:
-    # Validate before touching the backend: bad input is a 400 even when the backend is down.
-    params = inputs.params(page=pages.page, size=pages.size, max_size=request.app.state.settings.max_page_size)
+def search(request: Request, response: Response,
+           params: Annotated[SearchParams, Depends(search_params)]) -> SearchResponse:
     result = get_searcher(request).search(params)
     links = _page_links(request, result)
     if links:
@@ -73,12 +72,12 @@ def _encode(rows: list[list[str]]) -> bytes:
                              "description": "UTF-8 CSV with a BOM (opens in Excel); header row + one row per hit"},
                        **error_responses(400, 503)},
             summary="The current result set as CSV (capped, streamed)")
-def search_csv(request: Request, inputs: Annotated[SearchInputs, Depends(search_inputs)],
+def search_csv(request: Request, query: Annotated[SearchQuery, Query()],
                limit: Annotated[int, Query(ge=1, le=CSV_MAX_ROWS, description=f"Maximum rows (at most {CSV_MAX_ROWS})")] = CSV_MAX_ROWS,
                ) -> StreamingResponse:
     settings = request.app.state.settings
     page_size = min(settings.max_page_size, MAX_PAGE_SIZE)
-    params = inputs.params(page=1, size=page_size, max_size=page_size)
+    params = query.paged(1, page_size)
     searcher = get_searcher(request)
     # The first page is fetched before the response starts so errors still get a proper status.
     first = searcher.search(params)

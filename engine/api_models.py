@@ -1,0 +1,119 @@
+"""The response models of the HTTP API: what `engine.searcher.Searcher` returns and `service/` serves.
+
+The API serialises them with FastAPI (`response_model=`), and `council-search search --json` prints
+`SearchResponse.model_dump_json()`: the same model, so the same JSON document. What is tested
+(tests/test_engine_cli.py) is that both parse to equal JSON values apart from `took_ms` — not that the
+bytes are identical (key order and number formatting are the serialiser's).
+
+The request side (parameters, their validation and error codes) is engine/api_params.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from engine.backend import FACETS, Mode, Sort
+from ingest.models import CaseRecord
+
+
+class QueryEcho(BaseModel):
+    """The request as understood (after validation), keyed like the URL parameters."""
+
+    q: str
+    mode: Mode
+    department: list[str] = []
+    category: list[str] = []
+    meeting_month: list[str] = []
+    result: list[str] = []
+    fiscal_year: list[str] = []
+    municipality: list[str] = []
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    sort: Sort
+    page: int
+    size: int
+    warnings: list[str] = Field(default_factory=list, description="Query-parser notes, e.g. 'unbalanced quote ignored'")
+
+    @classmethod
+    def of(cls, params: Any, warnings: list[str]) -> "QueryEcho":
+        """The echo of validated SearchParams (engine/api_params.py) and the notes of this search."""
+        return cls(**params.model_dump(include={"q", "mode", "sort", "page", "size", "date_from", "date_to", *FACETS}),
+                   warnings=warnings)
+
+
+class Highlights(BaseModel):
+    title: str = Field(description="HTML-escaped title; matches wrapped in <mark>")
+    snippets: list[str] = Field(default_factory=list, description="HTML-escaped body fragments with <mark>")
+
+
+class Hit(BaseModel):
+    id: str
+    number: int
+    title: str
+    municipality: str
+    departments: list[str]
+    categories: list[str]
+    meeting_date: dt.date
+    result: str
+    score: float = Field(description="Mode-dependent: BM25 (keyword), cosine (semantic), RRF (hybrid)")
+    highlights: Highlights
+    url: str = Field(description="Path of the case page, /cases/{id}")
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+    selected: bool = False
+
+
+class SearchResponse(BaseModel):
+    query: QueryEcho
+    total: int = Field(description="Number of matching cases")
+    page: int
+    size: int
+    took_ms: float
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]] = Field(description=f"Keys: {', '.join(FACETS)}")
+
+
+class TimelineEntry(BaseModel):
+    id: str
+    number: int
+    title: str
+    meeting_date: dt.date
+    result: str
+    current: bool = Field(default=False, description="True for the case the timeline belongs to")
+
+
+class CaseDetail(CaseRecord):
+    """The whole stored record plus its same-project timeline (oldest first, including the case itself,
+    marked `current`; empty when no other case shares the project) and its page path."""
+
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    url: str
+
+
+class SimilarResponse(BaseModel):
+    id: str = Field(description="The case the hits are similar to")
+    filters: dict[str, list[str]] = Field(default_factory=dict)
+    total: int
+    size: int
+    took_ms: float
+    hits: list[Hit]
+
+
+class FacetsResponse(BaseModel):
+    total: int
+    facets: dict[str, list[FacetValue]]
+
+
+class Health(BaseModel):
+    status: str = Field(description="ok")
+    backend: str
+    records: int
+    built_at: dt.datetime | None = None
+    embedder: str | None = None
+    analyzer_version: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
