@@ -18,8 +18,8 @@ import os
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
-from typing import Any, Iterable
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Iterable, TypeVar
 
 import numpy as np
 
@@ -46,25 +46,60 @@ SNIPPET_FIELDS = ("body", "purpose", "project_name", "subjects", "attachment")
 # Facets whose values are ordered by value (newest first) rather than by count.
 CHRONOLOGICAL_FACETS = ("meeting_month", "fiscal_year")
 
+T = TypeVar("T")
+
 
 def case_url(case_id: str) -> str:
     return f"/cases/{case_id}"
 
 
-# Facet counts (and the hybrid query embedding) run beside the ranked keyword search: each is a
-# separate pass over the match set, and tantivy and the embedder release the GIL, so on two cores
-# a broad query's wall time is max(rank, facets) instead of their sum (measured at 100k cases:
+# Facet counts (and the hybrid query embedding) run in parallel with the ranked keyword search: each
+# is a separate pass over the match set, and tantivy and the embedder release the GIL, so on two
+# cores a broad query's wall time is max(rank, facets) instead of their sum (measured at 100k cases:
 # "ガバメントクラウド 再委託" 68 -> 42 ms). Same calls, same results; only the order in time changes.
-# Shared by all requests; side tasks never wait on each other, so a busy pool only queues.
-_SIDE_WORKERS = max(2, os.cpu_count() or 2)
-_side_pool: ThreadPoolExecutor | None = None
+# One pool shared by all requests; its tasks never wait on each other, so a busy pool only queues.
+_PARALLEL_WORKERS = max(2, os.cpu_count() or 2)
+_parallel_pool: ThreadPoolExecutor | None = None
 
 
-def _side(fn, *args) -> Future:
-    global _side_pool
-    if _side_pool is None:
-        _side_pool = ThreadPoolExecutor(max_workers=_SIDE_WORKERS, thread_name_prefix="search-side")
-    return _side_pool.submit(fn, *args)
+def _in_parallel(fn: Callable[..., T], *args: Any) -> "Future[T]":
+    """Start `fn(*args)` on the shared search pool; the caller collects it with `.result()`."""
+    global _parallel_pool
+    if _parallel_pool is None:
+        _parallel_pool = ThreadPoolExecutor(max_workers=_PARALLEL_WORKERS, thread_name_prefix="search-parallel")
+    return _parallel_pool.submit(fn, *args)
+
+
+def _done(value: T) -> "Future[T]":
+    future: Future[T] = Future()
+    future.set_result(value)
+    return future
+
+
+FacetCounts = dict[str, list[tuple[str, int]]]
+
+
+@dataclass
+class ResultPage:
+    """What one mode answers for one page: the page's ids and scores, the size of the whole result
+    set, its facet counts, and how many cases the keyword query matched (None in semantic mode)."""
+
+    ids: list[str]
+    scores: list[float]
+    total: int
+    # A Future: the keyword path counts facets in parallel while the page is fetched and highlighted.
+    facet_counts: "Future[FacetCounts]"
+    keyword_total: int | None
+
+
+def _resolve_sort(sort: Sort, query: ParsedQuery) -> Sort:
+    """Nothing to rank by (an empty query): relevance means newest first."""
+    return Sort.newest if sort == Sort.relevance and query.is_empty else sort
+
+
+def _should_relax(result: ResultPage, query: ParsedQuery, mode: Mode) -> bool:
+    """The fallback of Searcher._run_relaxed: several words, no case with all of them."""
+    return result.keyword_total == 0 and len(query.groups) > 1 and mode != Mode.semantic
 
 
 class Searcher:
@@ -85,59 +120,63 @@ class Searcher:
     def search(self, params: SearchParams) -> SearchResponse:
         """Params are validated where they came in (the API's query model, `params()`)."""
         started = time.perf_counter()
-        parsed = parse_query(params.q) if params.q else ParsedQuery(raw="")
+        query = parse_query(params.q) if params.q else ParsedQuery(raw="")
+        notes = list(query.warnings)
+        mode = self._resolve_mode(params, query, notes)
+        sort = _resolve_sort(params.sort, query)
         filters = params.to_filters()
-        warnings = list(parsed.warnings)
-        mode = params.mode
-        text = parsed.semantic_text().strip()
-        if mode != Mode.keyword and (not parsed.groups or not text):
-            mode = Mode.keyword   # nothing to embed: identifiers, exclusions, empty query
-        if mode != Mode.keyword and not self.semantic_available:
-            if params.mode == Mode.semantic:
-                raise BackendUnavailable("semantic search is unavailable: the index has no embeddings")
-            warnings.append("semantic search unavailable; keyword results shown")
-            mode = Mode.keyword
-        if mode == Mode.hybrid and params.sort != Sort.relevance:
-            mode = Mode.keyword
-        sort = params.sort
-        if sort == Sort.relevance and parsed.is_empty:
-            sort = Sort.newest
         offset = (params.page - 1) * params.size
+        result = self._run(mode, query, filters, sort, offset, params.size)
+        if _should_relax(result, query, mode):
+            query, result = self._run_relaxed(mode, query, filters, sort, offset, params.size)
+            notes.append("no case has every word; showing cases with some of them")
+        return self._respond(params, query, filters, result, notes, started)
 
-        page_ids, page_scores, total, counts, keyword_total = self._run(
-            mode, parsed, filters, sort, offset, params.size, ranking.KEYWORD_RRF_WEIGHT)
-        if keyword_total == 0 and len(parsed.groups) > 1 and mode != Mode.semantic:
-            # No case has every word (typical of a sentence typed as a query): rather than zero
-            # hits, match any of them; BM25 ranks cases with more of the words first. Decided
-            # after the strict query ran, so queries with hits pay nothing for it.
-            parsed = replace(parsed, groups=(Group(tuple(parsed.all_terms())),))
-            warnings.append("no case has every word; showing cases with some of them")
-            page_ids, page_scores, total, counts, _ = self._run(
-                mode, parsed, filters, sort, offset, params.size,
-                ranking.RELAXED_KEYWORD_RRF_WEIGHT)  # a partial match list is weak evidence
-
-        records = self.backend.fetch(page_ids)
-        hits = [self._hit(records[i], s, parsed) for i, s in zip(page_ids, page_scores) if i in records]
-        if isinstance(counts, Future):
-            counts = counts.result()
-        return SearchResponse(
-            query=QueryEcho.of(params, warnings), total=total, page=params.page, size=params.size,
-            took_ms=round((time.perf_counter() - started) * 1000, 2),
-            hits=hits, facets=self._facet_values(counts, filters),
-        )
-
-    def _run(self, mode: Mode, parsed: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int,
-             keyword_weight: float):
-        """(page ids, page scores, total, facet counts (or a Future of them), keyword match count
-        or None)."""
+    def _resolve_mode(self, params: SearchParams, query: ParsedQuery, notes: list[str]) -> Mode:
+        """The mode that can answer this query: keyword when there is nothing to embed (identifiers,
+        exclusions, an empty query), when semantic search is unavailable (said in a note; an explicit
+        semantic request is a 503 instead) and for hybrid sorted by date (nearest-neighbour lists have
+        no natural boundary to sort)."""
+        mode = params.mode
         if mode == Mode.keyword:
-            counts_f = _side(self.backend.facet_counts, parsed, filters, FACET_SIZE)
-            ranked = self.backend.keyword(parsed, filters, sort, offset, size)
-            # still a Future: the page's records are fetched and highlighted while it finishes
-            return ranked.ids, ranked.scores, ranked.total, counts_f, ranked.total
+            return mode
+        if not query.groups or not query.semantic_text().strip():
+            return Mode.keyword
+        if not self.semantic_available:
+            if mode == Mode.semantic:
+                raise BackendUnavailable("semantic search is unavailable: the index has no embeddings")
+            notes.append("semantic search unavailable; keyword results shown")
+            return Mode.keyword
+        if mode == Mode.hybrid and params.sort != Sort.relevance:
+            return Mode.keyword
+        return mode
+
+    def _run(self, mode: Mode, query: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int,
+             keyword_weight: float = ranking.KEYWORD_RRF_WEIGHT) -> "ResultPage":
+        if mode == Mode.keyword:
+            return self._keyword(query, filters, sort, offset, size)
         if mode == Mode.semantic:
-            return (*self._semantic(parsed, filters, sort, offset, size), None)
-        return self._hybrid(parsed, filters, offset, size, keyword_weight)
+            return self._semantic(query, filters, sort, offset, size)
+        return self._hybrid(query, filters, offset, size, keyword_weight)
+
+    def _run_relaxed(self, mode: Mode, query: ParsedQuery, filters: Filters, sort: Sort, offset: int,
+                     size: int) -> tuple[ParsedQuery, "ResultPage"]:
+        """No case has every word (typical of a sentence typed as a query): rather than zero hits,
+        match any of them; BM25 ranks cases with more of the words first. Decided after the strict
+        query ran, so queries with hits pay nothing for it."""
+        relaxed = replace(query, groups=(Group(tuple(query.all_terms())),))
+        # a partial match list is weak evidence: it weighs less in the fusion
+        return relaxed, self._run(mode, relaxed, filters, sort, offset, size, ranking.RELAXED_KEYWORD_RRF_WEIGHT)
+
+    def _respond(self, params: SearchParams, query: ParsedQuery, filters: Filters, result: "ResultPage",
+                 notes: list[str], started: float) -> SearchResponse:
+        records = self.backend.fetch(result.ids)
+        hits = [self._hit(records[i], s, query) for i, s in zip(result.ids, result.scores) if i in records]
+        facets = self._facet_values(result.facet_counts.result(), filters)   # waits for a parallel count
+        return SearchResponse(
+            query=QueryEcho.of(params, notes), total=result.total, page=params.page, size=params.size,
+            took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits, facets=facets,
+        )
 
     def similar(self, case_id: str, filters: Filters | dict[str, Iterable[str]] | None = None,
                 size: int = ranking.SIMILAR_DEFAULT_SIZE) -> SimilarResponse:
@@ -193,6 +232,11 @@ class Searcher:
         return self._semantic_available
 
     # ------------------------------------------------------------------ modes
+    def _keyword(self, query: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int) -> ResultPage:
+        counts = _in_parallel(self.backend.facet_counts, query, filters, FACET_SIZE)
+        ranked = self.backend.keyword(query, filters, sort, offset, size)
+        return ResultPage(ranked.ids, ranked.scores, ranked.total, counts, ranked.total)
+
     def _query_vector(self, parsed: ParsedQuery) -> np.ndarray:
         assert self.embedder is not None
         text = parsed.semantic_text()
@@ -203,7 +247,7 @@ class Searcher:
         self._last_vector = (text, vector)
         return vector
 
-    def _semantic(self, parsed: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int):
+    def _semantic(self, parsed: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int) -> ResultPage:
         vector = self._query_vector(parsed)
         ranked = _floor(self.backend.knn(vector, filters, ranking.SEMANTIC_LIMIT))
         ids, scores = list(ranked.ids), list(ranked.scores)
@@ -221,13 +265,14 @@ class Searcher:
                 _count(counts, name, own_records.values())
             else:
                 _count(counts, name, records.values())
-        return ids[offset:offset + size], scores[offset:offset + size], len(ids), _as_lists(counts)
+        return ResultPage(ids[offset:offset + size], scores[offset:offset + size], len(ids), _done(_as_lists(counts)),
+                          keyword_total=None)
 
     def _hybrid(self, parsed: ParsedQuery, filters: Filters, offset: int, size: int,
-                keyword_weight: float = ranking.KEYWORD_RRF_WEIGHT):
+                keyword_weight: float = ranking.KEYWORD_RRF_WEIGHT) -> ResultPage:
         window = ranking.HYBRID_WINDOW
-        counts_f = _side(self.backend.facet_counts, parsed, filters, FACET_SIZE)
-        semantic_f = _side(self._semantic_window, parsed, filters, window)
+        counts_f = _in_parallel(self.backend.facet_counts, parsed, filters, FACET_SIZE)
+        semantic_f = _in_parallel(self._semantic_window, parsed, filters, window)
         kw = self.backend.keyword(parsed, filters, Sort.relevance, 0, window)
         vector, sem, sem_matching = semantic_f.result()
         fused = rrf([kw.ids, sem.ids], weights=[keyword_weight, ranking.SEMANTIC_RRF_WEIGHT])
@@ -251,14 +296,14 @@ class Searcher:
         counts = {name: Counter(dict(values)) for name, values in counts_f.result().items()}
         extra_records = self.backend.fetch(sorted(extras))
         # each selected facet's own semantic window (its counts ignore its own selection), side by side
-        own = {name: _side(self._own_extras, parsed, filters.without(name), vector, window)
+        own = {name: _in_parallel(self._own_extras, parsed, filters.without(name), vector, window)
                for name in FACETS if filters.selected.get(name)}
         for name in FACETS:
             if name in own:
                 _count(counts, name, own[name].result())
             else:
                 _count(counts, name, extra_records.values())
-        return ids, scores, total, _as_lists(counts), kw.total
+        return ResultPage(ids, scores, total, _done(_as_lists(counts)), kw.total)
 
     def _semantic_window(self, parsed: ParsedQuery, filters: Filters, window: int):
         """(query vector, semantic window, the window's keyword matches or None): the hybrid chain
