@@ -9,6 +9,8 @@ Public API (the contract other packages rely on):
   with a letter or digit).
 - `parse_query(q, synonyms=None) -> ParsedQuery` (see `analyzers.query_model`): the user query
   language, synonyms expanded (packaged data/synonyms.txt + $COUNCIL_SEARCH_SYNONYMS_FILE).
+- `QueryWarning(code, detail)`, `WARNING_TEXTS`: the notes a search gives its user (stable code,
+  English and Japanese text), raised by the parser and the searcher.
 - `load_synonyms(path=None) -> SynonymMap`.
 - `highlight(text, query, ...)` / `highlight_all(text, query)`: HTML-escaped text with <mark>.
 - `ANALYZER_VERSION`: changes whenever index-side output can change (hashed into content hashes).
@@ -23,6 +25,7 @@ from analyzers.highlight import highlight, highlight_all
 from analyzers.normalize import normalize, normalize_with_offsets
 from analyzers.query_model import Group, ParsedQuery, Term, TokenStreams, Variant
 from analyzers.query_parser import MAX_QUERY_CHARS, MAX_TERMS, parse_query
+from analyzers.query_warnings import WARNING_TEXTS, QueryWarning
 from analyzers.streams import STOP_WORDS, index_streams, term_streams
 from analyzers.synonyms import SynonymFileError, SynonymMap, load_synonyms
 
@@ -35,7 +38,7 @@ ANALYZER_VERSION: str = f"3+itaiji.{_ITAIJI_HASH}"
 
 __all__ = [
     "ANALYZER_VERSION", "MAX_QUERY_CHARS", "MAX_TERMS", "STOP_WORDS",
-    "Group", "ParsedQuery", "SynonymFileError", "SynonymMap", "Term", "TokenStreams", "Variant",
+    "Group", "ParsedQuery", "QueryWarning", "SynonymFileError", "WARNING_TEXTS", "SynonymMap", "Term", "TokenStreams", "Variant",
     "highlight", "highlight_all", "index_streams", "load_synonyms", "normalize",
     "normalize_with_offsets", "parse_query", "term_streams",
 ]

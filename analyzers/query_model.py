@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from analyzers.query_warnings import QueryWarning
+
 
 @dataclass(frozen=True)
 class TokenStreams:
@@ -52,7 +54,7 @@ class ParsedQuery:
     excluded: tuple[Term, ...] = ()       # NOT
     case_number: int | None = None
     case_id: str | None = None
-    warnings: tuple[str, ...] = field(default=())  # e.g. "unbalanced quote ignored", "query truncated"
+    warnings: tuple[QueryWarning, ...] = field(default=())  # notes with a code, e.g. unbalanced_quote
     # The user's positive wording before sentence splitting (what semantic search embeds): a
     # sentence query is searched by its content words but embedded whole.
     positive_text: str = ""

@@ -9,15 +9,18 @@
     shinjuku-privacy-council-2023-012   the case id
 
 Nothing here raises on user input: unbalanced quotes, lone operators, empty terms and oversize input
-are dropped or cut with a message in `ParsedQuery.warnings`.
+are dropped or cut with a note in `ParsedQuery.warnings` (analyzers.query_warnings: a stable code,
+an English and a Japanese text).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Iterable, Iterator, NamedTuple
 
 from analyzers.normalize import normalize
 from analyzers.query_model import Group, ParsedQuery, Term, Variant
+from analyzers.query_warnings import QueryWarning
 from analyzers.sentence import content_chunks
 from analyzers.streams import term_streams
 from analyzers.synonyms import SynonymMap, default_synonyms
@@ -40,65 +43,32 @@ _CASE_ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-\d{4}-\d{3,4}$")
 _WORD_RE = re.compile(r"[^\W_]")
 
 
+class Token(NamedTuple):
+    """One lexed unit: a term (`phrase` when quoted; `negated` after - or NOT) or an OR operator."""
+
+    kind: str          # "term" | "or"
+    text: str
+    phrase: bool = False
+    negated: bool = False
+
+
 def parse_query(q: str, synonyms: SynonymMap | None = None) -> ParsedQuery:
-    if not isinstance(q, str):
-        q = "" if q is None else str(q)
-    warnings: list[str] = []
-    if len(q) > MAX_QUERY_CHARS:
-        q = q[:MAX_QUERY_CHARS]
-        warnings.append(f"query cut to its first {MAX_QUERY_CHARS} characters")
-    # Lone surrogates (from a badly decoded URL) would break encoding later.
-    q = q.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(q) else q
-    if synonyms is None:
-        synonyms = default_synonyms()
-
+    """Three steps: an identifier query (case number, case id) is answered at once; otherwise the
+    lexer cuts the text into tokens (`_lex`, then `_split_sentences`), and `_fold` folds them into
+    AND-ed groups of OR-ed terms and the excluded terms."""
+    warnings: list[QueryWarning] = []
+    q = _bounded(q, warnings)
     compact = unicodedata.normalize("NFKC", q).strip().lower()
-    m = _CASE_NUMBER_RE.match(compact)
-    if m and int(m.group(1)) > 0:
-        return ParsedQuery(raw=q, case_number=int(m.group(1)), warnings=tuple(warnings))
-    if _CASE_ID_RE.match(compact):
-        return ParsedQuery(raw=q, case_id=compact, warnings=tuple(warnings))
-    case_number = None
-    m = _BARE_NUMBER_RE.match(compact)
-    if m and int(m.group(1)) > 0:
-        case_number = int(m.group(1))
-
-    groups: list[list[Term]] = []
-    excluded: list[Term] = []
+    identifier = _identifier_query(q, compact, warnings)
+    if identifier is not None:
+        return identifier
     positive: list[str] = []
-    pending_or = False
-    n_terms = 0
-    for kind, text, phrase, negated in _split_sentences(list(_lex(q, warnings)), positive, warnings):
-        if kind == "or":
-            if not groups or pending_or:
-                warnings.append("OR without a term before it ignored")
-            pending_or = True
-            continue
-        if n_terms >= MAX_TERMS:
-            warnings.append(f"only the first {MAX_TERMS} terms are used")
-            break
-        term = _make_term(text, phrase, synonyms if not phrase else None, warnings)
-        if term is None:
-            continue
-        n_terms += 1
-        if negated:
-            if pending_or:
-                warnings.append("OR before an excluded term ignored")
-                pending_or = False
-            if all(t.variants[0].text != term.variants[0].text for t in excluded):
-                excluded.append(term)
-            continue
-        key = (term.variants[0].text, term.phrase)
-        if pending_or and groups:
-            if all((t.variants[0].text, t.phrase) != key for t in groups[-1]):
-                groups[-1].append(term)
-        elif not any(len(g) == 1 and (g[0].variants[0].text, g[0].phrase) == key for g in groups):
-            groups.append([term])   # (a repeated AND term adds nothing)
-        pending_or = False
-    if pending_or:
-        warnings.append("OR without a term after it ignored")
+    tokens = _split_sentences(list(_lex(q, warnings)), positive, warnings)
+    groups, excluded = _fold(tokens, default_synonyms() if synonyms is None else synonyms, warnings)
+    m = _BARE_NUMBER_RE.match(compact)
+    case_number = int(m.group(1)) if m and int(m.group(1)) > 0 else None
     if excluded and not groups and case_number is None:
-        warnings.append("only excluded terms: listing every case without them")
+        warnings.append(QueryWarning("only_excluded"))
     return ParsedQuery(
         raw=q,
         groups=tuple(Group(tuple(g)) for g in groups),
@@ -109,29 +79,91 @@ def parse_query(q: str, synonyms: SynonymMap | None = None) -> ParsedQuery:
     )
 
 
-def _split_sentences(tokens: list[tuple[str, str, bool, bool]], positive: list[str], warnings: list[str]):
+def _bounded(q: object, warnings: list[QueryWarning]) -> str:
+    """Text, at most MAX_QUERY_CHARS, with lone surrogates (a badly decoded URL) replaced: they would
+    break encoding later."""
+    if not isinstance(q, str):
+        q = "" if q is None else str(q)
+    if len(q) > MAX_QUERY_CHARS:
+        q = q[:MAX_QUERY_CHARS]
+        warnings.append(QueryWarning("query_truncated", str(MAX_QUERY_CHARS)))
+    return q.encode("utf-8", "replace").decode("utf-8") if _has_surrogate(q) else q
+
+
+def _identifier_query(q: str, compact: str, warnings: list[QueryWarning]) -> ParsedQuery | None:
+    """№12, No.12, #12, 案件12 (only the exact case) or a case id; None for any other query."""
+    m = _CASE_NUMBER_RE.match(compact)
+    if m and int(m.group(1)) > 0:
+        return ParsedQuery(raw=q, case_number=int(m.group(1)), warnings=tuple(warnings))
+    if _CASE_ID_RE.match(compact):
+        return ParsedQuery(raw=q, case_id=compact, warnings=tuple(warnings))
+    return None
+
+
+def _fold(tokens: Iterable[Token], synonyms: SynonymMap, warnings: list[QueryWarning],
+          ) -> tuple[list[list[Term]], list[Term]]:
+    """Fold tokens into AND-ed groups (OR joins the terms either side of it into one group) and the
+    excluded terms. A repeated term adds nothing; an OR with no term on one side is dropped with a
+    note; at most MAX_TERMS terms are used. Phrases get no synonyms."""
+    groups: list[list[Term]] = []
+    excluded: list[Term] = []
+    pending_or = False
+    n_terms = 0
+    for token in tokens:
+        if token.kind == "or":
+            if not groups or pending_or:
+                warnings.append(QueryWarning("or_without_term_before"))
+            pending_or = True
+            continue
+        if n_terms >= MAX_TERMS:
+            warnings.append(QueryWarning("too_many_terms", str(MAX_TERMS)))
+            break
+        term = _make_term(token.text, token.phrase, None if token.phrase else synonyms, warnings)
+        if term is None:
+            continue
+        n_terms += 1
+        if token.negated:
+            if pending_or:
+                warnings.append(QueryWarning("or_before_excluded"))
+                pending_or = False
+            if all(t.variants[0].text != term.variants[0].text for t in excluded):
+                excluded.append(term)
+            continue
+        key = (term.variants[0].text, term.phrase)
+        if pending_or and groups:
+            if all((t.variants[0].text, t.phrase) != key for t in groups[-1]):
+                groups[-1].append(term)
+        elif not any(len(g) == 1 and (g[0].variants[0].text, g[0].phrase) == key for g in groups):
+            groups.append([term])
+        pending_or = False
+    if pending_or:
+        warnings.append(QueryWarning("or_without_term_after"))
+    return groups, excluded
+
+
+def _split_sentences(tokens: list[Token], positive: list[str], warnings: list[QueryWarning]) -> Iterator[Token]:
     """Cut unquoted, sentence-like AND terms into content words (analyzers.sentence); record the
     user's positive wording (unsplit) for semantic search."""
-    for i, (kind, text, phrase, negated) in enumerate(tokens):
-        if kind != "term" or negated:
-            yield kind, text, phrase, negated
+    for i, token in enumerate(tokens):
+        if token.kind != "term" or token.negated:
+            yield token
             continue
-        positive.append(text.strip())
-        next_is_or = i + 1 < len(tokens) and tokens[i + 1][0] == "or"
-        prev_is_or = i > 0 and tokens[i - 1][0] == "or"
-        chunks = [text] if phrase or next_is_or or prev_is_or else content_chunks(text)
-        if len(chunks) > 1 or chunks[0] != text:
-            warnings.append("searched the sentence's words: " + " ".join(chunks))
+        positive.append(token.text.strip())
+        next_is_or = i + 1 < len(tokens) and tokens[i + 1].kind == "or"
+        prev_is_or = i > 0 and tokens[i - 1].kind == "or"
+        chunks = [token.text] if token.phrase or next_is_or or prev_is_or else content_chunks(token.text)
+        if len(chunks) > 1 or chunks[0] != token.text:
+            warnings.append(QueryWarning("sentence_split", " ".join(chunks)))
         for chunk in chunks:
-            yield kind, chunk, phrase, negated
+            yield token._replace(text=chunk)
 
 
 def _has_surrogate(s: str) -> bool:
     return any("\ud800" <= c <= "\udfff" for c in s)
 
 
-def _lex(q: str, warnings: list[str]):
-    """Yield (kind, text, phrase, negated) with kind 'term' or 'or'."""
+def _lex(q: str, warnings: list[QueryWarning]) -> Iterator[Token]:
+    """The lexer: quotes, minus signs and the OR / AND / NOT words; everything else is a term."""
     i, n = 0, len(q)
     negated = False
     minus = False  # negation came from a minus sign, which must touch its term
@@ -139,7 +171,7 @@ def _lex(q: str, warnings: list[str]):
         c = q[i]
         if c.isspace():
             if minus:
-                warnings.append("a lone minus sign was ignored")
+                warnings.append(QueryWarning("lone_minus"))
                 negated = minus = False
             i += 1
             continue
@@ -147,7 +179,7 @@ def _lex(q: str, warnings: list[str]):
             negated = minus = True
             i += 1
             if i >= n:
-                warnings.append("a lone minus sign was ignored")
+                warnings.append(QueryWarning("lone_minus"))
             continue
         if c in _QUOTES:
             closers = _QUOTES[c]
@@ -155,10 +187,10 @@ def _lex(q: str, warnings: list[str]):
             while j < n and q[j] not in closers:
                 j += 1
             if j >= n:
-                warnings.append("unbalanced quote ignored")
+                warnings.append(QueryWarning("unbalanced_quote"))
                 i += 1
                 continue
-            yield "term", q[i + 1:j], True, negated
+            yield Token("term", q[i + 1:j], True, negated)
             negated = minus = False
             i = j + 1
             continue
@@ -169,27 +201,27 @@ def _lex(q: str, warnings: list[str]):
         i = j
         op = unicodedata.normalize("NFKC", word)
         if op in _OR and not negated:
-            yield "or", word, False, False
+            yield Token("or", word)
             continue
         if op in _AND and not negated:
             continue
         if op in _NOT and not negated:
             negated = True
             continue
-        yield "term", word, False, negated
+        yield Token("term", word, False, negated)
         negated = minus = False
     if negated and not minus:
-        warnings.append("NOT without a term after it ignored")
+        warnings.append(QueryWarning("not_without_term_after"))
 
 
-def _make_term(text: str, phrase: bool, synonyms: SynonymMap | None, warnings: list[str]) -> Term | None:
+def _make_term(text: str, phrase: bool, synonyms: SynonymMap | None, warnings: list[QueryWarning]) -> Term | None:
     norm = normalize(text)
     if len(norm) > MAX_TERM_CHARS:
         norm = normalize(norm[:MAX_TERM_CHARS])
-        warnings.append(f"a term was cut to {MAX_TERM_CHARS} characters")
+        warnings.append(QueryWarning("term_truncated", str(MAX_TERM_CHARS)))
     if not _WORD_RE.search(norm):
         if text.strip():
-            warnings.append(f"ignored {text.strip()[:20]!r}: no letters or digits")
+            warnings.append(QueryWarning("no_word_characters", repr(text.strip()[:20])))
         return None
     variants = [Variant(text=norm, streams=term_streams(norm), is_synonym=False)]
     if synonyms is not None:

@@ -10,12 +10,21 @@ The request side (parameters, their validation and error codes) is engine/api_pa
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Iterable
 
 from pydantic import BaseModel, Field
 
+from analyzers.query_warnings import QueryWarning
 from engine.backend import FACETS, Mode, Sort
 from ingest.models import CaseRecord
+
+
+class SearchWarning(BaseModel):
+    """A note about how the query was read or run (analyzers/query_warnings.py lists every code)."""
+
+    code: str = Field(description="Stable code, e.g. unbalanced_quote, relaxed_match, semantic_unavailable")
+    message: str = Field(description="English text, e.g. 'unbalanced quote ignored'")
+    message_ja: str = Field(description="The same in Japanese (what the web page shows)")
 
 
 class QueryEcho(BaseModel):
@@ -34,13 +43,15 @@ class QueryEcho(BaseModel):
     sort: Sort
     page: int
     size: int
-    warnings: list[str] = Field(default_factory=list, description="Query-parser notes, e.g. 'unbalanced quote ignored'")
+    warnings: list[SearchWarning] = Field(default_factory=list, description=(
+        "Notes about how the query was read or run: something dropped or cut, a sentence searched by its "
+        "words, a relaxed match, keyword results instead of semantic ones"))
 
     @classmethod
-    def of(cls, params: Any, warnings: list[str]) -> "QueryEcho":
+    def of(cls, params: Any, warnings: Iterable[QueryWarning]) -> "QueryEcho":
         """The echo of validated SearchParams (engine/api_params.py) and the notes of this search."""
         return cls(**params.model_dump(include={"q", "mode", "sort", "page", "size", "date_from", "date_to", *FACETS}),
-                   warnings=warnings)
+                   warnings=[SearchWarning(code=w.code, message=w.message, message_ja=w.message_ja) for w in warnings])
 
 
 class Highlights(BaseModel):

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{response.total} cases ({response.query.mode.value}, {response.took_ms:.0f} ms)"
           + (f", showing {first}-{first + len(response.hits) - 1}" if response.hits else ""))
     for warning in response.query.warnings:
-        print(f"note: {warning}")
+        print(f"note: {warning.message}")
     for hit in response.hits:
         print()
         print(f"№{hit.number}  {_plain(hit.highlights.title) or hit.title}")

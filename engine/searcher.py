@@ -25,6 +25,7 @@ import numpy as np
 
 from analyzers import highlight, highlight_all, parse_query
 from analyzers.query_model import Group, ParsedQuery
+from analyzers.query_warnings import QueryWarning
 from embeddings.base import Embedder
 from embeddings.threads import limit_blas_threads
 from engine import ranking
@@ -129,10 +130,10 @@ class Searcher:
         result = self._run(mode, query, filters, sort, offset, params.size)
         if _should_relax(result, query, mode):
             query, result = self._run_relaxed(mode, query, filters, sort, offset, params.size)
-            notes.append("no case has every word; showing cases with some of them")
+            notes.append(QueryWarning("relaxed_match"))
         return self._respond(params, query, filters, result, notes, started)
 
-    def _resolve_mode(self, params: SearchParams, query: ParsedQuery, notes: list[str]) -> Mode:
+    def _resolve_mode(self, params: SearchParams, query: ParsedQuery, notes: list[QueryWarning]) -> Mode:
         """The mode that can answer this query: keyword when there is nothing to embed (identifiers,
         exclusions, an empty query), when semantic search is unavailable (said in a note; an explicit
         semantic request is a 503 instead) and for hybrid sorted by date (nearest-neighbour lists have
@@ -145,7 +146,7 @@ class Searcher:
         if not self.semantic_available:
             if mode == Mode.semantic:
                 raise BackendUnavailable("semantic search is unavailable: the index has no embeddings")
-            notes.append("semantic search unavailable; keyword results shown")
+            notes.append(QueryWarning("semantic_unavailable"))
             return Mode.keyword
         if mode == Mode.hybrid and params.sort != Sort.relevance:
             return Mode.keyword
@@ -169,7 +170,7 @@ class Searcher:
         return relaxed, self._run(mode, relaxed, filters, sort, offset, size, ranking.RELAXED_KEYWORD_RRF_WEIGHT)
 
     def _respond(self, params: SearchParams, query: ParsedQuery, filters: Filters, result: "ResultPage",
-                 notes: list[str], started: float) -> SearchResponse:
+                 notes: list[QueryWarning], started: float) -> SearchResponse:
         records = self.backend.fetch(result.ids)
         hits = [self._hit(records[i], s, query) for i, s in zip(result.ids, result.scores) if i in records]
         facets = self._facet_values(result.facet_counts.result(), filters)   # waits for a parallel count

@@ -97,34 +97,6 @@ def paragraphs(text: str | None) -> list[str]:
     return [p.strip() for p in (text or "").split("\n") if p.strip()]
 
 
-# The API reports query-parser and searcher notes in English (a stable contract); the page says
-# them in Japanese. Unknown notes are shown as they are.
-_WARNINGS_JA: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), ja) for p, ja in (
-    (r"^searched the sentence's words: (.*)$", r"文章から語を取り出して検索しました: \1"),
-    (r"^no case has every word; showing cases with some of them$",
-     "すべての語を含む案件がないため、一部の語を含む案件を表示しています。"),
-    (r"^only excluded terms: listing every case without them$",
-     "除外する語（-語）だけが指定されたため、その語を含まない案件をすべて表示しています。"),
-    (r"^semantic search unavailable; keyword results shown$",
-     "意味検索を利用できないため、キーワード検索の結果を表示しています。"),
-    (r"^unbalanced quote ignored$", "対応していない引用符（\"）は無視しました。"),
-    (r"^a lone minus sign was ignored$", "単独のマイナス記号（-）は無視しました。"),
-    (r"^(OR|NOT) without a term (before|after) it ignored$", r"前後に語のない \1 は無視しました。"),
-    (r"^OR before an excluded term ignored$", "除外語の前の OR は無視しました。"),
-    (r"^only the first (\d+) terms are used$", r"最初の \1 語だけで検索しました。"),
-    (r"^query cut to its first (\d+) characters$", r"検索語は先頭の \1 文字までを使いました。"),
-    (r"^a term was cut to (\d+) characters$", r"長すぎる語は先頭の \1 文字までを使いました。"),
-    (r"^ignored (.*): no letters or digits$", r"文字や数字を含まない \1 は無視しました。"),
-))
-
-
-def warning_ja(text: str) -> str:
-    for pattern, ja in _WARNINGS_JA:
-        if pattern.match(text):
-            return pattern.sub(ja, text)
-    return text
-
-
 _CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
@@ -191,8 +163,7 @@ def split_facet(facet: str, values: Iterable[Any], visible: int = FACET_VISIBLE)
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-templates.env.filters.update(highlight=highlight, jdate=jdate, paragraphs=paragraphs, doc_blocks=doc_blocks,
-                             warning_ja=warning_ja)
+templates.env.filters.update(highlight=highlight, jdate=jdate, paragraphs=paragraphs, doc_blocks=doc_blocks)
 templates.env.globals.update(
     FACET_LABELS=FACET_LABELS, MODE_LABELS=MODE_LABELS, MODE_HELP=MODE_HELP, SORT_LABELS=SORT_LABELS,
     EXAMPLE_QUERY=EXAMPLE_QUERY, facet_value_label=facet_value_label, query_url=query_url,

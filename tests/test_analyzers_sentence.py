@@ -27,7 +27,7 @@ def test_parser_ands_the_content_words_and_keeps_the_sentence_for_embedding():
     p = parse_query("公園に防犯カメラを増設する")
     assert [[t.text for t in g.terms] for g in p.groups] == [["公園"], ["防犯カメラ"], ["増設"]]
     assert p.semantic_text() == "公園に防犯カメラを増設する"
-    assert any("増設" in w for w in p.warnings)
+    assert [(w.code, w.detail) for w in p.warnings] == [("sentence_split", "公園 防犯カメラ 増設")]
 
 
 def test_phrases_exclusions_and_or_operands_are_not_split():

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from engine.backend import FACETS
 from service.app import create_app
-from service.rendering import FACET_LABELS, STATIC_DIR, TEMPLATES_DIR, highlight, jdate, page_numbers, warning_ja
+from service.rendering import FACET_LABELS, STATIC_DIR, TEMPLATES_DIR, highlight, jdate, page_numbers
 
 QUERY = "ガバメントクラウド 再委託"
 CASE_3 = "shinjuku-privacy-council-2023-003"
@@ -200,8 +200,7 @@ def test_query_notes_are_shown_in_japanese(client):
     html = html_of(client, "/", q='-委託 "unbalanced', mode="keyword")
     notes = re.findall(r'<p class="warning">(.*?)</p>', html)
     assert notes and all(re.search(r"[ぁ-んァ-ン一-龥]", n) for n in notes), notes
-    assert warning_ja("searched the sentence's words: 存在 語") == "文章から語を取り出して検索しました: 存在 語"
-    assert warning_ja("something new") == "something new"
+    assert any("対応していない引用符" in n for n in notes), notes   # the catalogue's text (analyzers/query_warnings.py)
 
 
 def test_japanese_dates_and_pages():
