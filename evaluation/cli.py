@@ -100,46 +100,61 @@ def write_json(report: dict[str, Any], target: str) -> None:
         raise
 
 
+class _Refused(Exception):
+    """A run that cannot start: one line on stderr, exit `status` (2 = bad arguments)."""
+
+    def __init__(self, message: str, status: int = 2):
+        super().__init__(message)
+        self.status = status
+
+
 def run(args: argparse.Namespace) -> int:
-    modes = _split(args.modes)
-    bad = [m for m in modes if m not in MODES]
-    if bad or not modes:
-        print(f"council-search eval: unknown mode(s) {', '.join(bad) or '(none)'}; choose from {', '.join(MODES)}",
-              file=sys.stderr)
-        return 2
-    kinds = _split(args.kinds)
-    bad = [k for k in kinds if k not in (*TEXT_KINDS, "similar")]
-    if bad:
-        print(f"council-search eval: unknown kind(s) {', '.join(bad)}; choose from {', '.join((*TEXT_KINDS, 'similar'))}",
-              file=sys.stderr)
-        return 2
     try:
-        overrides = dict(parse_assignment(a) for a in args.overrides)
-    except OverrideError as exc:
-        print(f"council-search eval: --set: {exc}", file=sys.stderr)
-        return 2
-    if args.record_baseline and (overrides or kinds or set(modes) != set(MODES)):
-        print("council-search eval: --record-baseline needs a plain run (all modes and kinds, no --set): "
-              "the baseline must describe the committed engine/ranking.py", file=sys.stderr)
-        return 2
-    try:
-        queries = load_queries(args.queries)
-    except QuerySetError as exc:
+        modes, kinds, overrides = _checked_choices(args)
+        queries = _judged_queries(args.queries)
+    except _Refused as exc:
         print(f"council-search eval: {exc}", file=sys.stderr)
-        return 2
-    try:
-        queries.check_ids(corpus_ids())
-    except QuerySetError as exc:
-        print(f"council-search eval: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"council-search eval: cannot read the corpus records: {exc}", file=sys.stderr)
-        return 1
+        return exc.status
     if args.json_path is None:
         args.json_path = "" if (overrides or args.embedder) else str(DEFAULT_JSON)
     out = sys.stderr if args.json_path == "-" else sys.stdout
     with overridden(overrides):
         return _run(args, queries, modes, kinds, overrides, out)
+
+
+def _checked_choices(args: argparse.Namespace) -> tuple[list[str], list[str], dict[str, Any]]:
+    """Modes, kinds and --set overrides, each checked; --record-baseline only on a plain run."""
+    modes = _split(args.modes)
+    bad = [m for m in modes if m not in MODES]
+    if bad or not modes:
+        raise _Refused(f"unknown mode(s) {', '.join(bad) or '(none)'}; choose from {', '.join(MODES)}")
+    kinds = _split(args.kinds)
+    bad = [k for k in kinds if k not in (*TEXT_KINDS, "similar")]
+    if bad:
+        raise _Refused(f"unknown kind(s) {', '.join(bad)}; choose from {', '.join((*TEXT_KINDS, 'similar'))}")
+    try:
+        overrides = dict(parse_assignment(a) for a in args.overrides)
+    except OverrideError as exc:
+        raise _Refused(f"--set: {exc}") from None
+    if args.record_baseline and (overrides or kinds or set(modes) != set(MODES)):
+        raise _Refused("--record-baseline needs a plain run (all modes and kinds, no --set): "
+                       "the baseline must describe the committed engine/ranking.py")
+    return modes, kinds, overrides
+
+
+def _judged_queries(path: Path):
+    """The judged query set, its case ids checked against the corpus records."""
+    try:
+        queries = load_queries(path)
+    except QuerySetError as exc:
+        raise _Refused(str(exc)) from None
+    try:
+        queries.check_ids(corpus_ids())
+    except QuerySetError as exc:
+        raise _Refused(str(exc)) from None
+    except OSError as exc:
+        raise _Refused(f"cannot read the corpus records: {exc}", status=1) from None
+    return queries
 
 
 def _run(args: argparse.Namespace, queries, modes: list[str], kinds: list[str], overrides: dict[str, Any], out) -> int:

@@ -14,35 +14,40 @@ def _fmt(value: float | None) -> str:
 
 
 def format_table(report: dict[str, Any], metrics: tuple[str, ...] = ("ndcg@10", "recall@20", "mrr")) -> str:
-    """One row per query kind (and 'all'), one column group per mode."""
+    """One row per query kind (and 'all', then the holdout), one column group per mode; then the
+    similar-case scores."""
     modes = list(report.get("modes", {}))
-    lines: list[str] = []
-    if modes:
-        group_width = 8 * len(metrics)
-        head1 = f"{'kind':<13}{'n':>4} " + "".join(f"| {m:<{group_width}}" for m in modes)
-        head2 = f"{'':<13}{'':>4} " + "".join("| " + "".join(f"{_LABELS[x]:>8}" for x in metrics) for _ in modes)
-        lines += [head1, head2, "-" * len(head1)]
-        kinds = [k for k in TEXT_KINDS if any(k in report["modes"][m]["by_kind"] for m in modes)]
-        for kind in [*kinds, "all"]:
-            blocks = [report["modes"][m]["all"] if kind == "all" else report["modes"][m]["by_kind"].get(kind, {})
-                      for m in modes]
-            n = next((b.get("n") for b in blocks if b), 0)
-            row = f"{kind:<13}{n:>4} " + "".join("| " + "".join(f"  {_fmt(b.get(x))}" for x in metrics)
-                                                  for b in blocks)
-            if kind == "all":
-                lines.append("-" * len(head1))
-            lines.append(row)
-        held = [report["modes"][m].get("holdout") or {} for m in modes]
-        if any(held):
-            n = next((b.get("n") for b in held if b), 0)
-            lines.append(f"{'(holdout)':<13}{n:>4} " + "".join("| " + "".join(f"  {_fmt(b.get(x))}" for x in metrics)
-                                                            for b in held))
-    sim = report.get("similar")
-    if sim:
-        lines.append("")
-        lines.append(f"similar cases ({sim['n']} source cases, relevant for MAP = same-project lineage):")
-        lines.append("  " + "  ".join(f"{_LABELS[m]} {_fmt(sim.get(m)).strip()}" for m in METRICS))
+    lines = _mode_table(report, modes, metrics) if modes else []
+    if report.get("similar"):
+        lines += ["", *_similar_lines(report["similar"])]
     return "\n".join(lines)
+
+
+def _mode_table(report: dict[str, Any], modes: list[str], metrics: tuple[str, ...]) -> list[str]:
+    group_width = 8 * len(metrics)
+    head1 = f"{'kind':<13}{'n':>4} " + "".join(f"| {m:<{group_width}}" for m in modes)
+    head2 = f"{'':<13}{'':>4} " + "".join("| " + "".join(f"{_LABELS[x]:>8}" for x in metrics) for _ in modes)
+    rule = "-" * len(head1)
+    by_mode = {m: report["modes"][m] for m in modes}
+    kinds = [k for k in TEXT_KINDS if any(k in by_mode[m]["by_kind"] for m in modes)]
+    lines = [head1, head2, rule]
+    lines += [_row(kind, [by_mode[m]["by_kind"].get(kind, {}) for m in modes], metrics) for kind in kinds]
+    lines += [rule, _row("all", [by_mode[m]["all"] for m in modes], metrics)]
+    held = [by_mode[m].get("holdout") or {} for m in modes]
+    if any(held):
+        lines.append(_row("(holdout)", held, metrics))
+    return lines
+
+
+def _row(label: str, blocks: list[dict[str, Any]], metrics: tuple[str, ...]) -> str:
+    """`label  n | m1 m2 m3 | m1 m2 m3 …`: one block of scores per mode (n from the first non-empty)."""
+    n = next((b.get("n") for b in blocks if b), 0)
+    return f"{label:<13}{n:>4} " + "".join("| " + "".join(f"  {_fmt(b.get(x))}" for x in metrics) for b in blocks)
+
+
+def _similar_lines(sim: dict[str, Any]) -> list[str]:
+    return [f"similar cases ({sim['n']} source cases, relevant for MAP = same-project lineage):",
+            "  " + "  ".join(f"{_LABELS[m]} {_fmt(sim.get(m)).strip()}" for m in METRICS)]
 
 
 def format_misses(report: dict[str, Any], mode: str, limit: int = 20) -> str:

@@ -5,6 +5,12 @@ meeting date, result) and one detail sheet per case (header `…（№Ｎ）`, l
 担当課, 区分, 目的, 対象者, 事業内容, a last cell whose label varies, then diagram text).
 Everything here is found by structure (labels, markers, token shapes), never by line or case
 number; see /work/shared/notes/seed-report-hazards.md for the hazards this handles.
+
+`parse_summary` and `parse_detail` are long, branchy loops on purpose: the PDF's text layer forces
+it (table rows wrapped over several lines with the cells' order lost, page numbers and page feet
+inside cells, labels with stray spaces, glued digits). Each branch handles one such hazard of the
+real report, and splitting them into helpers would hide the line-by-line state they share;
+tests/test_ingest_robustness.py and test_ingest_properties.py pin every one of them.
 """
 from __future__ import annotations
 
