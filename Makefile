@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install install-st index bench clean
+.PHONY: run test install install-st index bench clean opensearch opensearch-stop
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -33,5 +33,15 @@ index: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+# A real OpenSearch 2.19.1 node with k-NN for tests and development, built from Maven Central (Java 17
+# + Maven, no docker): background process, pid file var/opensearch/node.pid, waits for yellow/green
+# and prints OPENSEARCH_URL. Plain HTTP on 127.0.0.1, NO security plugin: never for production.
+# OPENSEARCH_PORT (9200) and OPENSEARCH_HEAP (512m) are read from the environment.
+opensearch:
+	@opensearch/dev-node/node.sh start
+
+opensearch-stop:
+	@opensearch/dev-node/node.sh stop
+
 clean:
-	rm -rf var .pytest_cache
+	rm -rf var .pytest_cache opensearch/dev-node/target
