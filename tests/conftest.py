@@ -80,3 +80,60 @@ def searcher(built_index, default_embedder):
     backend = EmbeddedBackend.open(built_index.data_dir)
     yield Searcher(backend, default_embedder)
     backend.close()
+
+
+# --- A real OpenSearch node (`make opensearch`; CI starts one): every OpenSearch test runs against
+# it. Without OPENSEARCH_URL these tests skip with that hint; with it they must all run.
+
+def opensearch_url_or_skip() -> str:
+    url = os.environ.get("OPENSEARCH_URL")
+    if not url and os.environ.get("CI"):
+        pytest.fail("CI must run the OpenSearch tests: .ci/run starts the node and sets OPENSEARCH_URL")
+    if not url:
+        pytest.skip("needs a real OpenSearch node: `make opensearch`, then set OPENSEARCH_URL "
+                    "(e.g. OPENSEARCH_URL=http://127.0.0.1:9200); CI does both")
+    return url.rstrip("/")
+
+
+@dataclass
+class OpenSearchTarget:
+    """A fresh alias on the real node: tests own `<alias>` and every index named `<alias>*`, so
+    several test runs (and people) can share one node."""
+    url: str
+    alias: str
+
+    def settings(self, url: str | None = None, **kw):
+        """OpenSearchSettings for this alias; `url` points at a fault-injecting proxy instead."""
+        from engine.opensearch.settings import OpenSearchSettings
+        return OpenSearchSettings(url=url or self.url, index=kw.pop("index", self.alias), **kw)
+
+    def client(self):
+        from engine.opensearch.client import make_client
+        return make_client(self.settings())
+
+    def indices(self) -> list[str]:
+        """Every index of this alias's namespace (builds, and a concrete index named like the alias)."""
+        return sorted(self.client().indices.get(index=f"{self.alias}*", expand_wildcards="all"))
+
+    def cleanup(self) -> None:
+        client = self.client()
+        for name in self.indices():  # by name: clusters may refuse wildcard deletes
+            client.indices.delete(index=name, ignore_unavailable=True)
+
+
+def new_opensearch_target(url: str, prefix: str = "test") -> OpenSearchTarget:
+    import uuid
+    return OpenSearchTarget(url, f"{prefix}-{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture(scope="session")
+def opensearch_url() -> str:
+    return opensearch_url_or_skip()
+
+
+@pytest.fixture
+def os_target(opensearch_url):
+    """A fresh, empty alias namespace on the real node for one test (deleted afterwards)."""
+    target = new_opensearch_target(opensearch_url)
+    yield target
+    target.cleanup()

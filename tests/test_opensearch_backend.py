@@ -1,6 +1,11 @@
-"""OpenSearchBackend against osmem: an unreachable cluster or a missing index is BackendUnavailable
-(the API answers 503, /healthz says why), and everything recovers, without a restart, when the
-cluster is back. The outage is real on the wire: a proxy in front of osmem drops connections."""
+"""OpenSearchBackend against a real OpenSearch node: an unreachable cluster or a missing index is
+BackendUnavailable (the API answers 503, /healthz says why), and everything recovers, without a
+restart, when the cluster is back.
+
+Fault injection where the node cannot do it on demand: a proxy in front of it drops connections
+(outage), replays the error of a cluster at Lucene's default clause limit (the test node, like
+compose, raises that limit), and plays the security plugin's TLS + basic auth (the test node runs
+without the security plugin)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,16 +25,18 @@ from engine.opensearch.writer import OpenSearchWriter
 from engine.searcher import Searcher
 from indexer.writer import BuildInfo, write_all
 from scenarios.corpus import documents
+from conftest import new_opensearch_target
 from scenarios.proxy import RecordingProxy
 from service.app import create_app
 
-ALIAS = "council-cases"
+pytestmark = pytest.mark.opensearch
 
 
 @pytest.fixture(scope="module")
-def loaded(osmem_server):
-    """A clone holding the corpus, with deterministic unit vectors (4-d) so case_vector() has data."""
-    clone = osmem_server.clone()
+def loaded(opensearch_url):
+    """A fresh alias on the node holding the corpus, with deterministic unit vectors (4-d) so
+    case_vector() and knn() have data."""
+    clone = new_opensearch_target(opensearch_url)
     rng = np.random.default_rng(7)
     docs = []
     for d in documents():
@@ -37,12 +44,12 @@ def loaded(osmem_server):
         pv /= np.linalg.norm(pv, axis=1, keepdims=True)
         cv = pv.mean(axis=0)
         docs.append(type(d)(**{**d.__dict__, "passage_vectors": pv, "case_vector": cv / np.linalg.norm(cv)}))
-    settings = OpenSearchSettings(url=clone.url, index=ALIAS)
+    settings = clone.settings()
     info = BuildInfo(built_at=dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.timezone.utc), analyzer_version="test",
                      embedder="test-4d", dim=4)
     write_all(OpenSearchWriter(make_client(settings), settings), info, [docs])
     yield clone, docs
-    clone.close()
+    clone.cleanup()
 
 
 @pytest.fixture
@@ -52,7 +59,7 @@ def proxy(loaded):
     p.close()
 
 
-def _backend(url: str, index: str = ALIAS) -> OpenSearchBackend:
+def _backend(url: str, index: str) -> OpenSearchBackend:
     settings = OpenSearchSettings(url=url, index=index, timeout=3)
     return OpenSearchBackend(make_client(settings), settings)
 
@@ -72,15 +79,16 @@ def _calls(b: OpenSearchBackend, case_id: str):
 
 
 def test_info_reports_the_build(loaded):
-    info = _backend(loaded[0].url).info()
+    info = _backend(loaded[0].url, loaded[0].alias).info()
     assert info["records"] == 51 and info["embedder"] == "test-4d" and info["analyzer_version"] == "test"
     assert info["built_at"] == dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.timezone.utc)
-    assert info["opensearch_version"] and info["alias"] == ALIAS and info["index"].startswith(ALIAS + "-v1-")
+    alias = loaded[0].alias
+    assert info["opensearch_version"] and info["alias"] == alias and info["index"].startswith(alias + "-v1-")
 
 
 def test_case_vector_round_trips(loaded):
     clone, docs = loaded
-    b = _backend(clone.url)
+    b = _backend(clone.url, clone.alias)
     got = b.case_vector(docs[5].id)
     assert got.dtype == np.float32 and got.shape == (4,)
     np.testing.assert_allclose(got, docs[5].case_vector, rtol=1e-6)
@@ -89,7 +97,7 @@ def test_case_vector_round_trips(loaded):
 
 def test_every_primitive_is_unavailable_while_the_cluster_is_down_and_recovers(loaded, proxy):
     case_id = loaded[1][0].id
-    b = _backend(proxy.url)
+    b = _backend(proxy.url, loaded[0].alias)
     assert b.fetch([case_id])  # up
     proxy.down = True
     for name, call in _calls(b, case_id).items():
@@ -101,10 +109,8 @@ def test_every_primitive_is_unavailable_while_the_cluster_is_down_and_recovers(l
 
 
 def test_missing_index_is_unavailable_with_a_hint(loaded):
-    b = _backend(loaded[0].url, index="no-such-alias")
+    b = _backend(loaded[0].url, "no-such-alias-" + loaded[0].alias)
     for name, call in _calls(b, "x").items():
-        if name == "knn":
-            continue  # osmem refuses knn before looking at the index
         with pytest.raises(BackendUnavailable, match="council-search index"):
             call()
 
@@ -119,7 +125,7 @@ def test_query_past_the_clause_limit_is_a_400_not_a_crash(loaded):
     proxy = RecordingProxy(loaded[0].url)
     proxy.hooks.append(lambda m, p, b: (500, json.dumps(err).encode()) if "/_search" in p and len(b) > 20_000 else None)
     try:
-        client = TestClient(create_app(Searcher(_backend(proxy.url), embedder=None), Settings(backend="opensearch")))
+        client = TestClient(create_app(Searcher(_backend(proxy.url, loaded[0].alias), embedder=None), Settings(backend="opensearch")))
         short = client.get("/api/search", params={"q": "委託", "mode": "keyword"})
         assert short.status_code == 200
         long_q = "".join(d.record["body"] for d in loaded[1][:3]).replace("\n", "")[:900]
@@ -131,22 +137,13 @@ def test_query_past_the_clause_limit_is_a_400_not_a_crash(loaded):
 
 def test_query_vector_of_another_model_is_unavailable_with_a_hint(loaded):
     """The k-NN plugin refuses a query vector whose dimension differs from the index's (an API
-    configured with another embedder than the indexer); replayed by the proxy, it becomes a clear
-    BackendUnavailable instead of a 500."""
-    err = {"error": {"root_cause": [{"type": "illegal_argument_exception",
-                                     "reason": "Query vector has invalid dimension: 512. Dimension should be: 4"}],
-                     "type": "search_phase_execution_exception", "reason": "all shards failed"}, "status": 400}
-    proxy = RecordingProxy(loaded[0].url)
-    proxy.hooks.append(lambda m, p, b: (400, json.dumps(err).encode()) if b and b'"knn"' in b else None)
-    try:
-        with pytest.raises(BackendUnavailable, match="COUNCIL_SEARCH_EMBEDDER"):
-            _backend(proxy.url).knn(np.ones(512, np.float32), Filters(), 5)
-    finally:
-        proxy.close()
+    configured with another embedder than the indexer): a clear BackendUnavailable, not a 500."""
+    with pytest.raises(BackendUnavailable, match="COUNCIL_SEARCH_EMBEDDER"):
+        _backend(loaded[0].url, loaded[0].alias).knn(np.ones(512, np.float32), Filters(), 5)
 
 
 def test_api_answers_503_while_down_and_recovers(loaded, proxy):
-    searcher = Searcher(_backend(proxy.url), embedder=None)
+    searcher = Searcher(_backend(proxy.url, loaded[0].alias), embedder=None)
     client = TestClient(create_app(searcher, Settings(backend="opensearch")))
     ok = client.get("/healthz")
     assert ok.status_code == 200 and ok.json()["backend"] == "opensearch" and ok.json()["records"] == 51
@@ -167,7 +164,7 @@ def test_api_answers_503_while_down_and_recovers(loaded, proxy):
 def test_app_configured_by_environment(loaded, monkeypatch):
     """COUNCIL_SEARCH_BACKEND=opensearch + OPENSEARCH_* is all the API needs (as in docker compose)."""
     monkeypatch.setenv("OPENSEARCH_URL", loaded[0].url)
-    monkeypatch.setenv("OPENSEARCH_INDEX", ALIAS)
+    monkeypatch.setenv("OPENSEARCH_INDEX", loaded[0].alias)
     settings = Settings(backend="opensearch", embedder="none-installed")
     client = TestClient(create_app(None, settings))
     health = client.get("/healthz")
@@ -196,35 +193,36 @@ def self_signed(tmp_path_factory):
 
 @pytest.fixture
 def secured(loaded, self_signed):
-    """osmem behind HTTPS + basic auth, as the compose cluster with the security plugin is."""
+    """The node behind HTTPS + basic auth, as the compose cluster with the security plugin is."""
     p = RecordingProxy(loaded[0].url, tls=self_signed, basic_auth=("admin", "S3cret-pass!"))
+    p.alias = loaded[0].alias
     yield p
     p.close()
 
 
-def _secured_backend(url: str, **kw) -> OpenSearchBackend:
-    settings = OpenSearchSettings(url=url, index=ALIAS, timeout=5, **kw)
+def _secured_backend(url: str, alias: str, **kw) -> OpenSearchBackend:
+    settings = OpenSearchSettings(url=url, index=alias, timeout=5, **kw)
     return OpenSearchBackend(make_client(settings), settings)
 
 
 def test_tls_and_basic_auth_as_compose_configures_them(secured):
-    b = _secured_backend(secured.url, user="admin", password="S3cret-pass!", verify_certs=False)
+    b = _secured_backend(secured.url, secured.alias, user="admin", password="S3cret-pass!", verify_certs=False)
     assert b.info()["records"] == 51
     assert "admin" not in b.info()["url"]
 
 
 def test_tls_with_the_ca_bundle_verifies(secured, self_signed):
-    b = _secured_backend(secured.url, user="admin", password="S3cret-pass!", verify_certs=True, ca_certs=self_signed[0])
+    b = _secured_backend(secured.url, secured.alias, user="admin", password="S3cret-pass!", verify_certs=True, ca_certs=self_signed[0])
     assert b.info()["records"] == 51
 
 
 def test_untrusted_certificate_is_unavailable_with_a_hint(secured):
-    b = _secured_backend(secured.url, user="admin", password="S3cret-pass!", verify_certs=True)
+    b = _secured_backend(secured.url, secured.alias, user="admin", password="S3cret-pass!", verify_certs=True)
     with pytest.raises(BackendUnavailable, match="TLS"):
         b.info()
 
 
 def test_wrong_password_is_unavailable_with_a_hint(secured):
-    b = _secured_backend(secured.url, user="admin", password="wrong", verify_certs=False)
+    b = _secured_backend(secured.url, secured.alias, user="admin", password="wrong", verify_certs=False)
     with pytest.raises(BackendUnavailable, match="credentials"):
         b.info()

@@ -1,5 +1,5 @@
 """`council-search index --backend opensearch` (what the compose `indexer` service runs), end to
-end in a subprocess against osmem, configured only through the environment."""
+end in a subprocess against the real OpenSearch node, configured only through the environment."""
 from __future__ import annotations
 
 import os
@@ -7,33 +7,36 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.opensearch.client import make_client
-from engine.opensearch.settings import OpenSearchSettings
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _index(url: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENSEARCH_", "COUNCIL_SEARCH_"))}
-    env.update(COUNCIL_SEARCH_BACKEND="opensearch", OPENSEARCH_URL=url, OPENSEARCH_INDEX="council-cases",
+def _index(url: str, tmp_path: Path, alias: str = "council-cases") -> subprocess.CompletedProcess:
+    # credentials (OPENSEARCH_USER/PASSWORD/VERIFY_CERTS) pass through for a secured test cluster
+    keep = ("OPENSEARCH_USER", "OPENSEARCH_PASSWORD", "OPENSEARCH_VERIFY_CERTS", "OPENSEARCH_CA_CERTS")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OPENSEARCH_", "COUNCIL_SEARCH_")) or k in keep}
+    env.update(COUNCIL_SEARCH_BACKEND="opensearch", OPENSEARCH_URL=url, OPENSEARCH_INDEX=alias,
                COUNCIL_SEARCH_DATA_DIR=str(tmp_path))
     cmd = [sys.executable, "-m", "council_search.cli", "index", "--embedder", "none", "--no-progress"]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_index_command_builds_and_swaps(osmem_clone, tmp_path):
-    first = _index(osmem_clone.url, tmp_path)
+@pytest.mark.opensearch
+def test_index_command_builds_and_swaps(os_target, tmp_path):
+    first = _index(os_target.url, tmp_path, os_target.alias)
     assert first.returncode == 0, first.stderr
     assert "indexed 51 records" in first.stdout
-    client = make_client(OpenSearchSettings(url=osmem_clone.url))
-    [index1] = client.indices.get_alias(name="council-cases")
-    assert client.count(index="council-cases")["count"] == 51
+    client = os_target.client()
+    [index1] = client.indices.get_alias(name=os_target.alias)
+    assert client.count(index=os_target.alias)["count"] == 51
 
-    second = _index(osmem_clone.url, tmp_path)
+    second = _index(os_target.url, tmp_path, os_target.alias)
     assert second.returncode == 0, second.stderr
-    [index2] = client.indices.get_alias(name="council-cases")
+    [index2] = client.indices.get_alias(name=os_target.alias)
     assert index2 != index1
-    assert sorted(client.indices.get(index="council-cases-v*")) == [index2]  # the old build is gone
+    assert os_target.indices() == [index2]  # the old build is gone
     assert not any(tmp_path.iterdir())  # nothing written locally for an OpenSearch build
 
 

@@ -1,7 +1,7 @@
 """Golden request bodies: the exact JSON the OpenSearch backend sends, pinned under
-tests/scenarios/golden/. Keyword and facet bodies also run on osmem in the parity suite; the kNN and
-hybrid bodies cannot (osmem refuses `knn`), so they are pinned here and their structure is checked
-against OpenSearch's documented nested-kNN query shape; their filters are run on osmem.
+tests/scenarios/golden/, with their structure checked against OpenSearch's documented nested-kNN
+query shape. Every pinned body also runs on the real OpenSearch node (keyword, facets and kNN with
+its filters), so a golden cannot drift into something OpenSearch refuses.
 
 The bodies are built from literal ParsedQuery values (not the live parser and synonym list) under
 pinned ranking constants, so a golden changes only when the translation changes: tuning
@@ -145,39 +145,55 @@ def test_hybrid_halves_share_filters():
 
 
 @pytest.fixture(scope="module")
-def corpus_clone(osmem_server):
+def corpus_clone(opensearch_url):
+    """The corpus on the real node, with deterministic 8-d unit vectors (the goldens' dimension)."""
+    import dataclasses
+
+    from conftest import new_opensearch_target
     from engine.opensearch.client import make_client
-    from engine.opensearch.settings import OpenSearchSettings
     from engine.opensearch.writer import OpenSearchWriter
     from indexer.writer import write_all
     from scenarios.corpus import build_info
 
-    clone = osmem_server.clone()
-    settings = OpenSearchSettings(url=clone.url, index="council-cases")
+    rng = np.random.default_rng(8)
+    docs = []
+    for d in documents():
+        pv = rng.normal(size=(2, 8)).astype(np.float32)
+        pv /= np.linalg.norm(pv, axis=1, keepdims=True)
+        docs.append(dataclasses.replace(d, passage_vectors=pv, case_vector=pv[0]))
+    target = new_opensearch_target(opensearch_url)
+    settings = target.settings()
     client = make_client(settings)
-    write_all(OpenSearchWriter(client, settings), build_info(), [list(documents())])
+    write_all(OpenSearchWriter(client, settings), build_info(dim=8), [docs])
+    client.alias = target.alias
     yield client
-    clone.close()
+    target.cleanup()
 
 
+@pytest.mark.opensearch
 @pytest.mark.parametrize("name,filters,exclude", [
     ("knn_semantic", FILTERS, ()),
     ("knn_similar", Filters(), ("shinjuku-privacy-council-2023-001",)),
 ])
-def test_knn_prefilter_selects_the_right_cases(name, filters, exclude, corpus_clone):
-    """The filter inside the kNN clause, run as an ordinary filter on osmem, selects exactly the
-    cases the filters allow (so the kNN searches among the right candidates)."""
+def test_knn_golden_bodies_run_and_prefilter_the_right_cases(name, filters, exclude, corpus_clone):
+    """The filter inside the kNN clause, run as an ordinary filter, selects exactly the cases the
+    filters allow; the golden kNN body itself, run on the k-NN plugin, returns min(k, allowed) of
+    them (efficient filtering: k results within the filter, none outside it)."""
     _nested, spec = _knn_parts(CASES[name])
-    res = corpus_clone.search(index="council-cases", body={"query": {"bool": {"filter": [spec["filter"]]}},
-                                                           "size": 100, "_source": False})
+    res = corpus_clone.search(index=corpus_clone.alias, body={"query": {"bool": {"filter": [spec["filter"]]}},
+                                                              "size": 100, "_source": False})
     expected = {d.id for d in documents() if oracle.passes(d, filters)} - set(exclude)
     assert {h["_id"] for h in res["hits"]["hits"]} == expected and expected
+    knn = corpus_clone.search(index=corpus_clone.alias, body=copy.deepcopy(CASES[name]))
+    got = [h["_id"] for h in knn["hits"]["hits"]]
+    assert set(got) <= expected and len(got) == min(spec["k"], len(expected))
 
 
-def test_keyword_golden_bodies_run_on_osmem(corpus_clone):
+@pytest.mark.opensearch
+def test_keyword_golden_bodies_run_on_the_node(corpus_clone):
     for name in ("keyword_simple", "keyword_full_language", "keyword_case_number", "facets_multi_select"):
-        res = corpus_clone.search(index="council-cases", body=copy.deepcopy(CASES[name]))
+        res = corpus_clone.search(index=corpus_clone.alias, body=copy.deepcopy(CASES[name]))
         assert res["hits"]["total"]["value"] >= 0, name
-    kw = corpus_clone.search(index="council-cases", body=copy.deepcopy(CASES["hybrid"]["keyword"]))
+    kw = corpus_clone.search(index=corpus_clone.alias, body=copy.deepcopy(CASES["hybrid"]["keyword"]))
     expected = oracle.search(documents(), Q_HYBRID, FILTERS)
     assert {h["_id"] for h in kw["hits"]["hits"]} == expected and expected

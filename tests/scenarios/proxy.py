@@ -1,9 +1,10 @@
-"""A recording, fault-injecting HTTP proxy in front of osmem.
+"""A recording, fault-injecting HTTP proxy in front of the real OpenSearch test node.
 
-Real OpenSearch behaviour that osmem cannot produce on demand (a bulk queue answering 429, a
-cluster that disappears) is injected here, on the wire, so the real opensearch-py client and our
-retry code run unchanged. Every request is recorded, which also lets tests assert the exact
-request bodies the backend sends.
+Behaviour a real node cannot be made to show on demand (a bulk queue answering 429 for chosen
+documents, a connection dropped at once, the security plugin's TLS and basic auth, which the test
+node runs without) is injected here, on the wire, so the real opensearch-py client and our retry
+code run unchanged. Every request is recorded, which also lets tests assert the exact request
+bodies the backend sends.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
-# hook(method, path, body_bytes) -> (status, response_bytes) to answer instead of osmem, or None.
+# hook(method, path, body_bytes) -> (status, response_bytes) to answer instead of the node, or None.
 Hook = Callable[[str, str, bytes], "tuple[int, bytes] | None"]
 
 
@@ -51,8 +52,11 @@ class RecordingProxy:
                     answer = hook(self.command, self.path, body)
                     if answer is not None:
                         return self._reply(*answer)
+                headers = {"Content-Type": self.headers.get("Content-Type", "application/json")}
+                if basic_auth is None and self.headers.get("Authorization"):
+                    headers["Authorization"] = self.headers["Authorization"]  # a secured upstream
                 req = urllib.request.Request(proxy.upstream + self.path, data=body or None, method=self.command,
-                                             headers={"Content-Type": self.headers.get("Content-Type", "application/json")})
+                                             headers=headers)
                 try:
                     with urllib.request.urlopen(req, timeout=30) as resp:
                         self._reply(resp.status, resp.read())
@@ -93,7 +97,7 @@ class RecordingProxy:
 
 def reject_bulk_items_once(ids: set[str], upstream: str) -> Hook:
     """The first bulk request containing any of `ids` is answered with per-item 429 for those ids
-    (the rest pass through to osmem in a reduced bulk), like a node whose write queue is full."""
+    (the rest pass through to the node in a reduced bulk), like a node whose write queue is full."""
     state = {"done": False}
 
     def hook(method: str, path: str, body: bytes) -> tuple[int, bytes] | None:
@@ -121,66 +125,5 @@ def reject_bulk_items_once(ids: set[str], upstream: str) -> Hook:
             else:
                 items.append(next(it))
         return 200, json.dumps({"took": 1, "errors": True, "items": items}).encode("utf-8")
-
-    return hook
-
-
-
-def exact_knn(upstream: str) -> Hook:
-    """Answer OpenSearch `knn` searches (which osmem refuses) by exact search, the way the documented
-    nested kNN query behaves: the filter inside `knn` restricts the candidate cases (evaluated by
-    osmem itself), a case scores its best passage, score = (1 + cosine) / 2 (Lucene cosinesimil),
-    the k best cases are returned. This verifies our request shape and the application-side fusion,
-    not OpenSearch's HNSW graph (approximate there, exact here)."""
-    import numpy as np
-
-    def find_knn(node: Any) -> tuple[str, dict] | None:
-        if isinstance(node, dict):
-            if "knn" in node and isinstance(node["knn"], dict) and len(node["knn"]) == 1:
-                field_name, spec = next(iter(node["knn"].items()))
-                return field_name, spec
-            for v in node.values():
-                found = find_knn(v)
-                if found:
-                    return found
-        elif isinstance(node, list):
-            for v in node:
-                found = find_knn(v)
-                if found:
-                    return found
-        return None
-
-    def hook(method: str, path: str, body: bytes) -> tuple[int, bytes] | None:
-        if "/_search" not in path or not body:
-            return None
-        request = json.loads(body)
-        found = find_knn(request.get("query"))
-        if found is None:
-            return None
-        field_name, spec = found
-        nested_path, _, vector_field = field_name.rpartition(".")
-        query_vec = np.asarray(spec["vector"], dtype=np.float64)
-        flt = spec.get("filter")
-        candidates = {"query": {"bool": {"filter": [flt]}} if flt else {"match_all": {}},
-                      "size": 10_000, "_source": [field_name]}
-        index = path.split("/_search")[0]
-        req = urllib.request.Request(upstream.rstrip("/") + index + "/_search", data=json.dumps(candidates).encode(),
-                                     method="POST", headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            hits = json.loads(resp.read())["hits"]["hits"]
-        scored = []
-        for h in hits:
-            rows = [p[vector_field] for p in (h["_source"].get(nested_path) or []) if vector_field in p]
-            if not rows:
-                continue
-            m = np.asarray(rows, dtype=np.float64)
-            cos = (m @ query_vec) / (np.linalg.norm(m, axis=1) * np.linalg.norm(query_vec))
-            scored.append(((1.0 + float(cos.max())) / 2.0, h["_id"], h["_index"]))
-        scored.sort(key=lambda t: (-t[0], t[1]))
-        top = scored[: min(int(spec["k"]), int(request.get("size", 10)))]
-        answer = {"took": 1, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
-                  "hits": {"total": {"value": len(top), "relation": "eq"}, "max_score": top[0][0] if top else None,
-                           "hits": [{"_index": i, "_id": d, "_score": s} for s, d, i in top]}}
-        return 200, json.dumps(answer).encode("utf-8")
 
     return hook
