@@ -20,7 +20,10 @@ install-st: $(STAMP)
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[test,st]'
 
-# Builds the index from corpus/ if missing, then serves the page and API on http://127.0.0.1:8000
+# Builds the index from corpus/ if missing, then serves the page and API on http://127.0.0.1:8000.
+# COUNCIL_SEARCH_BACKEND=opensearch: the same from the node of `make opensearch` (unless OPENSEARCH_URL is set).
+OPENSEARCH_PORT ?= 9200
+run: export OPENSEARCH_URL ?= http://127.0.0.1:$(OPENSEARCH_PORT)
 run: $(STAMP)
 	$(BIN)/council-search serve --host 127.0.0.1 --port 8000
 

@@ -40,6 +40,34 @@ def ensure_index(settings: Settings | None = None, *, progress: bool | None = No
     return layout.current_build(settings.data_dir)
 
 
+def ensure_opensearch_index(settings: Settings | None = None, *, progress: bool | None = None) -> bool:
+    """Load the corpus records into OpenSearch when its alias does not exist yet (`make opensearch`
+    then `make run` on a fresh clone). True if it built; an existing alias is left alone (re-index
+    with `council-search index`). Raises BackendUnavailable when the cluster cannot be reached."""
+    settings = settings or get_settings()
+    from embeddings import get_embedder
+    from embeddings.cache import EmbeddingCache
+    from engine.opensearch.client import unavailable_on_failure
+    from engine.opensearch.writer import OpenSearchWriter
+    from indexer.build import build_index
+
+    writer = OpenSearchWriter.from_env()
+    with unavailable_on_failure(writer.settings.url):
+        if writer.client.indices.exists_alias(name=writer.settings.index):
+            return False
+    print(f"no OpenSearch index {writer.settings.index!r} at {writer.settings.url}; "
+          f"loading it from {settings.records_dir} …", file=sys.stderr)
+    embedder = get_embedder(settings.embedder, settings.embedder_model_dir)
+    cache = EmbeddingCache(embedding_cache_path(settings))
+    try:
+        summary = build_index(settings.records_dir, writer, embedder, cache,
+                              progress=progress, on_problem=lambda p: print(f"skipped {p}", file=sys.stderr))
+    finally:
+        cache.close()
+    print(summary.line(), file=sys.stderr)
+    return True
+
+
 def load_searcher(settings: Settings | None = None, *, build_if_missing: bool = True) -> Searcher:
     settings = settings or get_settings()
     from embeddings import EmbedderUnavailable, get_embedder
