@@ -116,3 +116,53 @@ def load_queries(path: Path | str = DEFAULT_QUERIES) -> QuerySet:
             qid = queries[loc[1]].get("id") if isinstance(queries[loc[1]], dict) else None
             where = f"query {qid!r}" if qid else where
         raise QuerySetError(f"{path}: {where}: {first.get('msg')}") from None
+
+
+# ---------------------------------------------------------------- no-answer queries
+
+DEFAULT_NO_ANSWER = PROJECT_ROOT / "eval" / "no_answer.yaml"
+
+
+class NoAnswerQuery(BaseModel):
+    """A query no case is about: the right answer is "nothing matches" (total 0)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    # Words that occur in no record (checked by substring search); default: the query itself.
+    absent: tuple[str, ...] = ()
+    note: str = Field(min_length=1)
+
+    @property
+    def absent_words(self) -> tuple[str, ...]:
+        return self.absent or (self.text,)
+
+
+class NoAnswerSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: int
+    corpus: str
+    queries: list[NoAnswerQuery]
+
+    @model_validator(mode="after")
+    def _unique(self) -> "NoAnswerSet":
+        dupes = [i for i, n in Counter(q.id for q in self.queries).items() if n > 1]
+        if dupes:
+            raise ValueError(f"duplicate query ids: {dupes}")
+        return self
+
+
+def load_no_answer(path: Path | str = DEFAULT_NO_ANSWER) -> NoAnswerSet:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return NoAnswerSet.model_validate(raw)
+    except FileNotFoundError:
+        raise QuerySetError(f"query file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise QuerySetError(f"{path}: not valid YAML: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise QuerySetError(f"{path}: {'.'.join(str(p) for p in first.get('loc', ()))}: {first.get('msg')}") from None
