@@ -71,13 +71,14 @@ test_embedding_cache_path.__test__ = False  # a helper, not a test
 
 
 def _seed_from_var(source: Path, target: Path) -> None:
-    """Copy `make run`'s embedding cache, reading it only (SQLite's backup API from a read-only
-    connection), so a fresh checkout that has served once does not embed the corpus again."""
+    """Copy `make run`'s embedding cache, reading it only (SQLite's backup API from an immutable,
+    read-only connection: it creates no -wal/-shm files next to it), so a fresh checkout that has
+    served once does not embed the corpus again."""
     if not source.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        src = sqlite3.connect(f"file:{source}?mode=ro&immutable=1", uri=True)
         try:
             dst = sqlite3.connect(str(target))
             with dst:
