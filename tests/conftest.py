@@ -33,10 +33,10 @@ if str(TESTS_DIR) not in sys.path:  # tests/scenarios and helpers import as top-
     sys.path.insert(0, str(TESTS_DIR))
 
 
-# Fixtures that build a real index, load the embedding model or start the in-memory OpenSearch
-# (osmem-server's pytest plugin): a test that uses one, directly or through another fixture, is `slow`.
-# Modules that build indexes of their own mark themselves (`pytestmark = pytest.mark.slow`).
-SLOW_FIXTURES = {"built_index", "default_embedder", "osmem_server", "osmem_clone"}
+# Fixtures that build a real index, load the embedding model or need the real OpenSearch node: a test
+# that uses one, directly or through another fixture, is `slow`. Modules that build indexes of their
+# own mark themselves (`pytestmark = pytest.mark.slow`).
+SLOW_FIXTURES = {"built_index", "default_embedder", "opensearch_url"}
 _SESSION_DATA_DIR: str | None = None
 
 
