@@ -7,7 +7,7 @@ Public API (the contract other packages rely on):
 - `index_streams(text) -> TokenStreams`: the token streams for one text field on the index side.
 - `term_streams(text) -> TokenStreams`: the same analysis for one query term (never empty for a term
   with a letter or digit).
-- `parse_query(q, synonyms=None) -> ParsedQuery` (see `analyzers.query_model`): the user query
+- `parse_query(q, synonyms=None) -> ParsedQuery` (see `contract.query`): the user query
   language, synonyms expanded (packaged data/synonyms.txt + $COUNCIL_SEARCH_SYNONYMS_FILE).
 - `QueryWarning(code, detail)`, `WARNING_TEXTS`: the notes a search gives its user (stable code,
   English and Japanese text), raised by the parser and the searcher.
@@ -23,11 +23,11 @@ from importlib import resources
 
 from analyzers.highlight import highlight, highlight_all
 from analyzers.normalize import normalize, normalize_with_offsets
-from analyzers.query_model import Group, ParsedQuery, Term, TokenStreams, Variant
 from analyzers.query_parser import MAX_QUERY_CHARS, MAX_TERMS, parse_query
-from analyzers.query_warnings import WARNING_TEXTS, QueryWarning
 from analyzers.streams import STOP_WORDS, index_streams, term_streams
 from analyzers.synonyms import SynonymFileError, SynonymMap, load_synonyms
+from contract.query import Group, ParsedQuery, Term, TokenStreams, Variant
+from contract.query_warnings import WARNING_TEXTS, QueryWarning
 
 # Bump the leading number when code changes index-side output; the 異体字 table is data, so its hash
 # is included automatically (editing itaiji.tsv re-indexes).

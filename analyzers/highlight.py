@@ -15,8 +15,8 @@ import re
 from functools import lru_cache
 
 from analyzers.normalize import _LATIN, is_cjk, normalize_with_offsets
-from analyzers.query_model import ParsedQuery
 from analyzers.streams import _HAS_LATIN_RE, _RUN_RE, _split_latin
+from contract.query import ParsedQuery
 
 BOUNDARY_CHARS = "。、，．！？!?\n"
 # Output must be valid UTF-8 text for JSON/HTML: lone surrogates become U+FFFD, C0 controls

@@ -1,4 +1,4 @@
-"""The user query language -> `ParsedQuery` (engine independent; see analyzers.query_model).
+"""The user query language -> `ParsedQuery` (engine independent; see contract.query).
 
     個人番号 委託            AND (spaces, full-width spaces too)
     "再委託先" / 「再委託先」  phrase: contiguous, exact (no synonym expansion); 『…』 and “…” too
@@ -9,7 +9,7 @@
     shinjuku-privacy-council-2023-012   the case id
 
 Nothing here raises on user input: unbalanced quotes, lone operators, empty terms and oversize input
-are dropped or cut with a note in `ParsedQuery.warnings` (analyzers.query_warnings: a stable code,
+are dropped or cut with a note in `ParsedQuery.warnings` (contract.query_warnings: a stable code,
 an English and a Japanese text).
 """
 from __future__ import annotations
@@ -19,11 +19,11 @@ import unicodedata
 from typing import Iterable, Iterator, NamedTuple
 
 from analyzers.normalize import normalize
-from analyzers.query_model import Group, ParsedQuery, Term, Variant
-from analyzers.query_warnings import QueryWarning
 from analyzers.sentence import content_chunks
 from analyzers.streams import term_streams
 from analyzers.synonyms import SynonymMap, default_synonyms
+from contract.query import Group, ParsedQuery, Term, Variant
+from contract.query_warnings import QueryWarning
 
 
 MAX_QUERY_CHARS = 1000

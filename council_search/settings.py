@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     def raw_dir(self) -> Path:
         return self.corpus_dir / "raw"
 
+    @property
+    def embedding_cache_path(self) -> Path:
+        """The SQLite cache of passage vectors the indexer reuses between builds."""
+        return Path(self.data_dir) / "cache" / "embeddings.sqlite3"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

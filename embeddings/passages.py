@@ -1,17 +1,16 @@
 """Case text → passages for embedding. A case's semantic score is its best passage, so a long
-事業内容 does not dilute a paragraph that answers the query."""
+事業内容 does not dilute a paragraph that answers the query. The sizes are arguments: their values are
+ranking tunables (engine/ranking.py), which the indexer passes in (`indexer.prepare.passages_of`)."""
 from __future__ import annotations
 
 import re
 from typing import Any, Mapping
 
-from engine import ranking
-
 # Sentence ends: 。 and line breaks (paragraphs are \n-separated in CaseRecord.body).
 _SENTENCE = re.compile(r"[^。\n]*(?:。|\n|$)")
 
 
-def split_passages(text: str, max_chars: int = ranking.PASSAGE_CHARS) -> list[str]:
+def split_passages(text: str, max_chars: int) -> list[str]:
     """Pack whole sentences into passages of at most `max_chars` characters (a longer sentence is
     cut at max_chars). Whitespace-only pieces are dropped."""
     passages: list[str] = []
@@ -35,11 +34,11 @@ def split_passages(text: str, max_chars: int = ranking.PASSAGE_CHARS) -> list[st
     return passages
 
 
-def case_passages(record: Mapping[str, Any], max_chars: int = ranking.PASSAGE_CHARS,
-                  max_passages: int = ranking.MAX_PASSAGES_PER_CASE,
-                  fields: tuple[str, ...] | None = None) -> list[str]:
+def case_passages(record: Mapping[str, Any], *, max_chars: int, max_passages: int,
+                  fields: tuple[str, ...], title_prefix: bool) -> list[str]:
     """The passages embedded for one case (CaseRecord as a dict): first a head passage (title, 事業名,
-    目的, 対象者), then chunks of `fields` (default ranking.PASSAGE_FIELDS), up to max_passages."""
+    目的, 対象者), then chunks of `fields`, up to max_passages; with `title_prefix` every chunk starts
+    with the case title."""
     title = (record.get("title") or "").strip()
     head_parts = [title]
     for name in ("project_name", "purpose", "subjects"):
@@ -48,8 +47,8 @@ def case_passages(record: Mapping[str, Any], max_chars: int = ranking.PASSAGE_CH
             head_parts.append(value)
     head = "\n".join(p for p in head_parts if p)
     passages = split_passages(head, max_chars)[:1] or ["-"]
-    prefix = f"{title}\n" if ranking.PASSAGE_TITLE_PREFIX and title else ""
-    for name in (ranking.PASSAGE_FIELDS if fields is None else fields):
+    prefix = f"{title}\n" if title_prefix and title else ""
+    for name in fields:
         for chunk in split_passages(record.get(name) or "", max(50, max_chars - len(prefix))):
             if len(passages) >= max_passages:
                 return passages

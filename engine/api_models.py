@@ -14,13 +14,13 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, Field
 
-from analyzers.query_warnings import QueryWarning
-from engine.backend import FACETS, Mode, Sort
+from contract.backend import FACETS, Mode, Sort
+from contract.query_warnings import QueryWarning
 from ingest.models import CaseRecord
 
 
 class SearchWarning(BaseModel):
-    """A note about how the query was read or run (analyzers/query_warnings.py lists every code)."""
+    """A note about how the query was read or run (contract/query_warnings.py lists every code)."""
 
     code: str = Field(description="Stable code, e.g. unbalanced_quote, relaxed_match, semantic_unavailable")
     message: str = Field(description="English text, e.g. 'unbalanced quote ignored'")

@@ -25,7 +25,7 @@ from typing import Any, Mapping, Sequence
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from engine.backend import FACETS, Filters, Mode, Sort
+from contract.backend import FACETS, Filters, Mode, Sort
 
 # Limits. `size` is also capped by Settings.max_page_size (check_page_size()).
 MAX_QUERY_CHARS = 1000      # longer input is refused, not truncated (a pasted PDF page is a mistake)

@@ -24,20 +24,19 @@ from typing import Any, Callable, Iterable, TypeVar
 import numpy as np
 
 from analyzers import highlight, highlight_all, parse_query
-from analyzers.query_model import Group, ParsedQuery
-from analyzers.query_warnings import QueryWarning
+from contract.backend import FACETS, BackendUnavailable, Filters, Mode, Ranked, SearchBackend, Sort
+from contract.document import facet_values
+from contract.query import Group, ParsedQuery
+from contract.query_warnings import QueryWarning
 from embeddings.base import Embedder
 from embeddings.threads import limit_blas_threads
 from engine import ranking
-from engine.backend import FACETS, BackendUnavailable, Filters, Mode, Ranked, SearchBackend, Sort
-from engine.fusion import rrf
 from engine.api_models import (
     CaseDetail, FacetsResponse, FacetValue, Health, Highlights, Hit, QueryEcho, SearchResponse, SimilarResponse,
     TimelineEntry,
 )
 from engine.api_params import MAX_PAGE_SIZE, NotFoundError, SearchParams, SimilarParams
-from engine.projects import project_key
-from indexer.prepare import facet_values
+from engine.fusion import rrf
 
 FACET_SIZE = 100
 SNIPPET_CHARS = 120
@@ -311,16 +310,13 @@ class Searcher:
         that needs no keyword result, run beside the ranked keyword search."""
         vector = self._query_vector(parsed)
         sem = self._hybrid_floor(self.backend.knn(vector, filters, window))
-        match_ids = getattr(self.backend, "match_ids", None)
-        matching = set(match_ids(parsed, filters, list(sem.ids))) if match_ids is not None and sem.ids else None
+        matching = self.backend.match_ids(parsed, filters, list(sem.ids)) if sem.ids else None
         return vector, sem, matching
 
     def _own_extras(self, parsed: ParsedQuery, own_filters: Filters, vector: np.ndarray, window: int):
         own_sem = self._hybrid_floor(self.backend.knn(vector, own_filters, window))
-        # with match_ids the membership test needs no keyword window of its own
-        own_kw = (None if hasattr(self.backend, "match_ids")
-                  else self.backend.keyword(parsed, own_filters, Sort.relevance, 0, window))
-        return self.backend.fetch(sorted(self._not_matching(parsed, own_filters, own_sem, own_kw))).values()
+        # match_ids answers the membership test: no keyword window of its own
+        return self.backend.fetch(sorted(self._not_matching(parsed, own_filters, own_sem, None))).values()
 
     def _not_matching(self, parsed: ParsedQuery, filters: Filters, sem: Ranked, kw: Ranked | None,
                       matching: set[str] | None = None) -> set[str]:
@@ -334,10 +330,7 @@ class Searcher:
             return set(candidates)      # the keyword window is the whole match set
         if matching is not None:
             return set(candidates) - matching
-        match_ids = getattr(self.backend, "match_ids", None)
-        if match_ids is None:            # backend without the extension: approximate
-            return set(candidates)
-        return set(candidates) - set(match_ids(parsed, filters, candidates))
+        return set(candidates) - set(self.backend.match_ids(parsed, filters, candidates))
 
     def _hybrid_floor(self, ranked: Ranked) -> Ranked:
         """Semantic neighbours worth adding to a hybrid result: the relative floor is the embedder's
@@ -395,19 +388,7 @@ class Searcher:
         return out
 
     def _same_project(self, record: dict[str, Any]) -> list[dict[str, Any]]:
-        same_project = getattr(self.backend, "same_project", None)
-        if same_project is not None:
-            ids = same_project(record["id"])
-            records = list(self.backend.fetch(ids).values())
-        else:
-            # generic path: phrase-search the 事業名, keep exact key matches
-            key = project_key(record.get("project_name", ""))
-            if not key:
-                return []
-            parsed = parse_query('"' + record["project_name"].replace('"', " ") + '"')
-            ranked = self.backend.keyword(parsed, Filters(), Sort.relevance, 0, 200)
-            records = [r for r in self.backend.fetch(ranked.ids).values()
-                       if project_key(r.get("project_name", "")) == key]
+        records = self.backend.fetch(self.backend.same_project(record["id"])).values()
         return sorted(records, key=lambda r: (r["meeting_date"], r["number"], r["id"]))
 
 

@@ -59,7 +59,6 @@ def load_eval_searcher(embedder: str | None = None):
     from embeddings.cache import EmbeddingCache
     from engine.embedded.backend import EmbeddedBackend
     from engine.embedded.writer import EmbeddedWriter
-    from engine.loader import embedding_cache_path
     from engine.searcher import Searcher
     from indexer.build import build_index
 
@@ -67,7 +66,7 @@ def load_eval_searcher(embedder: str | None = None):
     name = embedder or settings.embedder
     model = get_embedder(name, settings.embedder_model_dir)
     root = Path(settings.data_dir) / "eval" / model.name
-    cache = EmbeddingCache(embedding_cache_path(settings))
+    cache = EmbeddingCache(settings.embedding_cache_path)
     try:
         summary = build_index(settings.records_dir, EmbeddedWriter(root), model, cache, progress=False)
     finally:

@@ -18,9 +18,6 @@ from engine import ranking
 # tunable -> [(module, function path, parameter)] whose default was bound from it at import time
 BOUND_DEFAULTS: dict[str, list[tuple[str, str, str]]] = {
     "RRF_K": [("engine.fusion", "rrf", "k")],
-    "PASSAGE_CHARS": [("embeddings.passages", "split_passages", "max_chars"),
-                      ("embeddings.passages", "case_passages", "max_chars")],
-    "MAX_PASSAGES_PER_CASE": [("embeddings.passages", "case_passages", "max_passages")],
     "SEMANTIC_CANDIDATES": [("engine.embedded.vectors", "VectorIndex.search", "candidates")],
     "SIMILAR_DEFAULT_SIZE": [("engine.searcher", "Searcher.similar", "size")],
 }

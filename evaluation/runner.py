@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Protocol
 
-from engine.backend import Mode
+from contract.backend import Mode
 from engine.api_params import SearchParams
 from evaluation.metrics import average_precision, mean, ndcg_at_k, recall_at_k, reciprocal_rank
 from evaluation.queryset import TEXT_KINDS, JudgedQuery, QuerySet

@@ -1,4 +1,7 @@
-"""Build an index from corpus records: read (skipping invalid records), prepare, write atomically."""
+"""Build an index from corpus records: read (skipping invalid records), prepare, write atomically.
+
+`build_from_settings` is the one entry point of `council-search index` and of `serve`'s first run;
+the writer it picks (embedded or OpenSearch) is an engine's `contract.writer.IndexWriter`."""
 from __future__ import annotations
 
 import collections
@@ -10,15 +13,20 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from pydantic import ValidationError
 
 from analyzers import ANALYZER_VERSION
+from contract.document import IndexDocument
+from contract.writer import BuildError, BuildInfo, IndexWriter
+from council_search.settings import Settings
+from embeddings import get_embedder
 from embeddings.base import Embedder
 from embeddings.cache import EmbeddingCache
+from engine.embedded.writer import EmbeddedWriter
+from engine.opensearch.writer import OpenSearchWriter
 from indexer.prepare import Preparer, analyse_lines, validation_message
-from indexer.writer import BuildInfo, IndexWriter, write_all
 from ingest.models import CaseRecord
 
 BATCH_SIZE = 64
@@ -189,6 +197,62 @@ def build_index(records_dir: Path, writer: IndexWriter, embedder: Embedder | Non
                         embedded=embedded, cached=cached, problems=problems)
 
 
+def write_all(writer: IndexWriter, info: BuildInfo, batches: Iterable[Sequence[IndexDocument]]) -> str:
+    """open → add every batch → commit, aborting on any failure (then re-raising)."""
+    writer.open(info)
+    try:
+        for batch in batches:
+            if batch:
+                writer.add(batch)
+        return writer.commit(info)
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def writer_for(settings: Settings) -> IndexWriter:
+    """The configured backend's writer."""
+    if settings.backend == "opensearch":
+        return OpenSearchWriter.from_env()
+    if settings.backend == "embedded":
+        return EmbeddedWriter(settings.data_dir)
+    raise ValueError(f"unknown backend {settings.backend!r} (embedded | opensearch)")
+
+
+def build_from_settings(settings: Settings, *, records_dir: Path | None = None, use_cache: bool = True,
+                        progress: bool | None = None, on_problem: Callable[[Problem], None] | None = None,
+                        writer: IndexWriter | None = None) -> BuildSummary:
+    """Build the configured backend's index (or `writer`'s) from `records_dir` (default:
+    settings.records_dir) with the configured embedder (`none`: a text-only index). Raises
+    EmbedderUnavailable, BuildError, BackendUnavailable or OSError; the previous index then keeps
+    serving."""
+    embedder = (None if settings.embedder.lower() == "none"
+                else get_embedder(settings.embedder, settings.embedder_model_dir))
+    cache = EmbeddingCache(settings.embedding_cache_path) if use_cache and embedder is not None else None
+    try:
+        return build_index(records_dir or settings.records_dir, writer or writer_for(settings), embedder, cache,
+                           progress=progress, on_problem=on_problem)
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def ensure_index(settings: Settings, *, progress: bool | None = None) -> BuildSummary | None:
+    """`serve`'s (and `search`'s) first run: build the configured backend's index from the corpus
+    records if there is none (`make run` on a fresh clone, also against an empty OpenSearch). None
+    when one exists: it is left alone (re-index with `council-search index`). Raises
+    BackendUnavailable when OpenSearch cannot be reached."""
+    writer = writer_for(settings)
+    if writer.has_index():
+        return None
+    where = settings.data_dir if settings.backend == "embedded" else "OpenSearch"
+    print(f"no {settings.backend} index ({where}); building it from {settings.records_dir} …", file=sys.stderr)
+    summary = build_from_settings(settings, progress=progress, writer=writer,
+                                  on_problem=lambda p: print(f"skipped {p}", file=sys.stderr))
+    print(summary.line(), file=sys.stderr)
+    return summary
+
+
 def _bounded_map(pool, fn, items, in_flight: int):
     """Ordered pool map with at most `in_flight` chunks queued or done-but-unconsumed (Pool.imap
     reads its whole input ahead and buffers every result: at 100k records that was ~0.6 GB)."""
@@ -210,10 +274,6 @@ def _chunks(items, size: int):
             chunk = []
     if chunk:
         yield chunk
-
-
-class BuildError(RuntimeError):
-    """The build was refused (nothing committed; the previous index keeps serving)."""
 
 
 def _counting(batches, info: BuildInfo, problems: list[Problem]):

@@ -10,25 +10,20 @@ import numpy as np
 from pydantic import ValidationError
 
 from analyzers import ANALYZER_VERSION, TokenStreams, index_streams
+from contract.document import TEXT_FIELDS, IndexDocument, facet_values
 from embeddings.base import Embedder, l2_normalise
 from embeddings.cache import EmbeddingCache
 from embeddings.passages import case_passages
-from engine.projects import project_key
-from indexer.document import TEXT_FIELDS, IndexDocument
+from engine import ranking
+from indexer.projects import project_key
 from ingest.models import CaseRecord
 
 
-def facet_values(record: dict[str, Any]) -> dict[str, list[str]]:
-    """Facet values of a stored record (keys = engine.backend.FACETS). Used at index time and by the
-    searcher when it counts facets over semantic results, so both agree."""
-    return {
-        "department": list(dict.fromkeys(record.get("departments") or [])),
-        "category": list(dict.fromkeys(record.get("categories") or [])),
-        "meeting_month": [str(record["meeting_date"])[:7]] if record.get("meeting_date") else [],
-        "result": [record["result"]] if record.get("result") else [],
-        "fiscal_year": [str(record["fiscal_year"])] if record.get("fiscal_year") is not None else [],
-        "municipality": [record["municipality"]] if record.get("municipality") else [],
-    }
+def passages_of(record: dict[str, Any]) -> list[str]:
+    """The passages embedded for one stored record, cut by the current ranking tunables (read at call
+    time, so `council-search eval --set PASSAGE_CHARS=…` reaches them)."""
+    return case_passages(record, max_chars=ranking.PASSAGE_CHARS, max_passages=ranking.MAX_PASSAGES_PER_CASE,
+                         fields=ranking.PASSAGE_FIELDS, title_prefix=ranking.PASSAGE_TITLE_PREFIX)
 
 
 def field_text(record: dict[str, Any], name: str) -> str:
@@ -82,7 +77,7 @@ class Preparer:
         all_passages: list[str] = []
         spans: list[tuple[int, int]] = []
         for doc in docs:
-            doc.passages = case_passages(doc.record)
+            doc.passages = passages_of(doc.record)
             spans.append((len(all_passages), len(all_passages) + len(doc.passages)))
             all_passages.extend(doc.passages)
         if self.cache is not None:

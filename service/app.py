@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from contract.backend import BackendUnavailable
 from council_search.settings import Settings, get_settings
-from engine.backend import BackendUnavailable
 from service import errors
 from service.deps import SearcherHolder
 from service.rendering import STATIC_DIR

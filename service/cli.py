@@ -5,6 +5,12 @@ import argparse
 import sys
 from typing import Any
 
+import uvicorn
+
+from contract.backend import BackendUnavailable
+from council_search.settings import get_settings
+from indexer.build import ensure_index
+
 # A 10,000-character Japanese q is ~90 KB once percent-encoded; h11's default 16 KB limit would answer
 # it with a bare 400 before the app sees it. With room for it, the app refuses it with its own JSON.
 MAX_REQUEST_HEAD_BYTES = 256 * 1024
@@ -24,32 +30,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from council_search.settings import get_settings
-
     if not 0 < args.port < 65536:
         print(f"council-search serve: invalid port {args.port}", file=sys.stderr)
         return 2
     settings = get_settings()
-    if not args.no_index and settings.backend == "embedded":
-        from engine.loader import ensure_index
+    if not args.no_index:
         try:
             ensure_index(settings)
-        except Exception as exc:  # a clear message, not a traceback: the operator fixes the corpus/config
-            print(f"council-search serve: could not build the index: {exc}", file=sys.stderr)
-            return 1
-    elif not args.no_index and settings.backend == "opensearch":
-        from engine.backend import BackendUnavailable
-        from engine.loader import ensure_opensearch_index
-        try:
-            ensure_opensearch_index(settings)
         except BackendUnavailable as exc:
-            # The API recovers by itself when the cluster comes back: serve (503 until then).
+            # OpenSearch down: the API recovers by itself when the cluster comes back, so serve (503 until then).
             print(f"council-search serve: {exc}; serving anyway (the API answers 503 until OpenSearch is back "
                   "and `council-search index` has loaded it)", file=sys.stderr)
-        except Exception as exc:
-            print(f"council-search serve: could not load the OpenSearch index: {exc}", file=sys.stderr)
+        except Exception as exc:  # a clear message, not a traceback: the operator fixes the corpus/config
+            print(f"council-search serve: could not build the index: {exc}", file=sys.stderr)
             return 1
     # factory=True: the app (and its searcher) is created inside the server process, also with --reload.
     uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port, reload=args.reload,

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Query, Request
 
+from contract.backend import BackendUnavailable
 from council_search.settings import Settings
 from engine.api_params import SearchParams, SimilarParams, check_page_size
-from engine.backend import BackendUnavailable
 
 if TYPE_CHECKING:  # engine.searcher imports the analyzers and embedders: not needed to define routes
     from engine.searcher import Searcher
@@ -51,15 +51,14 @@ class SearcherHolder:
             if not self._owned:
                 return
             searcher, self._searcher, self._owned = self._searcher, None, False
-        backend = getattr(searcher, "backend", None)
-        if hasattr(backend, "close"):
-            backend.close()
+        if searcher is not None:
+            searcher.backend.close()
 
     def _load(self) -> "Searcher":
         from engine.loader import load_searcher
         try:
             # Never build inside a request: `council-search serve` / `index` build; the app only opens.
-            return load_searcher(self.settings, build_if_missing=False)
+            return load_searcher(self.settings)
         except BackendUnavailable:
             raise
         except OSError as exc:  # no index built yet (IndexMissing), or the index dir is unreadable

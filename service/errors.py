@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.backend import BackendUnavailable
+from contract.backend import BackendUnavailable
 from engine.api_params import ParamError, param_error
 
 log = logging.getLogger("council_search.service")

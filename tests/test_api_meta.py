@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from fastapi.testclient import TestClient
 
+from contract.backend import FACETS
 from council_search.settings import Settings
-from engine.backend import FACETS
 from engine.api_models import FacetsResponse, Health
 from service.app import create_app
 from service.security import CONTENT_SECURITY_POLICY

@@ -9,8 +9,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from contract.backend import FACETS
 from council_search.settings import Settings
-from engine.backend import FACETS
 from engine.api_models import SearchResponse
 from engine.api_params import MAX_QUERY_CHARS
 from service.app import create_app

@@ -43,5 +43,5 @@ def test_passages_keep_sentences_whole_and_respect_the_size():
     assert all(len(p) <= 100 for p in parts)
     assert "".join(parts) == text.replace("\n", "")
     record = {"title": "題", "project_name": "事業", "purpose": "目的", "body": "本文。" * 200}
-    ps = case_passages(record, max_chars=100, max_passages=4)
+    ps = case_passages(record, max_chars=100, max_passages=4, fields=("body",), title_prefix=True)
     assert ps[0].startswith("題") and len(ps) == 4 and all(p.startswith("題\n") for p in ps[1:])

@@ -1,5 +1,5 @@
-"""engine.loader: a fresh data dir gets its index built on first load; the query embedder follows
-the index, not the settings."""
+"""engine.loader opens, indexer.build.ensure_index builds: a fresh data dir gets its index built once
+(what `serve` does first); the query embedder follows the index, not the settings."""
 from __future__ import annotations
 
 import shutil
@@ -8,7 +8,8 @@ import pytest
 
 from council_search.settings import Settings
 from engine.embedded import layout
-from engine.loader import embedding_cache_path, ensure_index, load_searcher
+from engine.loader import load_searcher
+from indexer.build import ensure_index
 
 from conftest import PROJECT_ROOT, test_embedding_cache_path
 
@@ -17,7 +18,7 @@ from conftest import PROJECT_ROOT, test_embedding_cache_path
 def fresh_settings(built_index, tmp_path):
     settings = Settings(backend="embedded", data_dir=tmp_path / "var", corpus_dir=PROJECT_ROOT / "corpus",
                         embedder=built_index.embedder_name)
-    cache = embedding_cache_path(settings)
+    cache = settings.embedding_cache_path
     cache.parent.mkdir(parents=True)
     shutil.copy(test_embedding_cache_path(), cache)   # no model time: every passage is cached
     return settings
@@ -25,11 +26,11 @@ def fresh_settings(built_index, tmp_path):
 
 def test_first_load_builds_the_index(fresh_settings, built_index):
     with pytest.raises(layout.IndexMissing):
-        load_searcher(fresh_settings, build_if_missing=False)
+        load_searcher(fresh_settings)             # the loader only opens
+    assert ensure_index(fresh_settings).records == built_index.summary.records
     searcher = load_searcher(fresh_settings)
     assert searcher.health().records == built_index.summary.records
-    build = ensure_index(fresh_settings)          # already there: no second build
-    assert build == layout.current_build(fresh_settings.data_dir)
+    assert ensure_index(fresh_settings) is None   # already there: no second build
     assert len(list((fresh_settings.data_dir / "index" / "builds").iterdir())) == 1
     r = searcher.search(searcher.params(q="ガバメントクラウド 再委託", mode="keyword"))
     assert r.total == 7

@@ -1,5 +1,5 @@
 """A query whose words no single case has in common falls back to "any word" instead of 0 hits."""
-from engine.backend import Mode
+from contract.backend import Mode
 
 
 def test_sentence_query_finds_the_case_in_keyword_mode(searcher):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from engine.backend import FACETS
+from contract.backend import FACETS
 from engine.api_models import SearchResponse
 from engine.api_params import NotFoundError, ParamError
 
@@ -275,7 +275,7 @@ def test_every_keyword_hit_shows_what_matched(searcher, q):
 
 def test_facet_counts_are_cached_per_query_and_filters(searcher):
     from analyzers import parse_query
-    from engine.backend import Filters
+    from contract.backend import Filters
     backend = searcher.backend
     q = parse_query("委託")
     first = backend.facet_counts(q, Filters({"department": ("税務課",)}), 100)
@@ -306,7 +306,7 @@ def test_filters_pushed_down_to_text_leaves_change_nothing(searcher, monkeypatch
     of match_ids): the same matches, scores, totals and facet counts as the filter at the top."""
     import datetime as dt
     from analyzers import parse_query
-    from engine.backend import Filters, Sort
+    from contract.backend import Filters, Sort
     from engine.embedded import backend as embedded_backend
     backend = searcher.backend
     parsed = parse_query(q)

@@ -1,6 +1,6 @@
 """Hybrid search adds semantic neighbours near the best one, not every case of the corpus."""
+from contract.backend import Mode
 from engine import ranking
-from engine.backend import Mode
 
 
 def test_hybrid_keeps_every_keyword_match_and_drops_the_flat_semantic_tail(searcher):

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from embeddings.base import l2_normalise
+from engine.api_models import QueryEcho
+from engine.api_params import SearchParams
 from engine.embedded import layout
 from engine.embedded.vectors import VectorIndex, top_k
 from engine.fusion import rrf
-from engine.api_models import QueryEcho
-from engine.api_params import SearchParams
-from engine.projects import project_key
+from indexer.projects import project_key
 
 
 def test_rrf_sums_reciprocal_ranks_and_breaks_ties_by_first_rank():

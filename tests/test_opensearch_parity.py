@@ -14,13 +14,13 @@ import pytest
 import yaml
 
 from analyzers import parse_query
-from analyzers.query_model import ParsedQuery
-from engine.backend import Filters, Sort
+from contract.backend import Filters, Sort
+from contract.query import ParsedQuery
 from engine.embedded.backend import EmbeddedBackend
 from engine.opensearch.backend import OpenSearchBackend
 from engine.opensearch.client import make_client
 from engine.opensearch.writer import OpenSearchWriter
-from indexer.writer import write_all
+from indexer.build import write_all
 from conftest import new_opensearch_target
 from scenarios import oracle
 from scenarios.corpus import build_info, documents
@@ -143,7 +143,7 @@ def test_fetch_agrees(embedded, opensearch, docs):
 def test_single_character_variant_path(char, docs, embedded, opensearch):
     """A one-character variant without bigrams (the query model's single-character path) matches
     bigram terms starting or ending with it, alike on both engines (regexp over the bigram terms)."""
-    from analyzers.query_model import Group, Term, TokenStreams, Variant
+    from contract.query import Group, Term, TokenStreams, Variant
 
     v = Variant(char, TokenStreams((), (), (char,)))
     q = ParsedQuery(char, groups=(Group((Term(char, (v,)),)),))

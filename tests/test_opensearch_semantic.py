@@ -13,13 +13,13 @@ import json
 
 import pytest
 
+from contract.writer import write_all
 from engine.opensearch.backend import OpenSearchBackend
 from engine.opensearch.client import make_client
 from engine.opensearch.settings import OpenSearchSettings
 from engine.opensearch.writer import OpenSearchWriter
 from engine.searcher import Searcher
 from indexer.prepare import Preparer
-from indexer.writer import write_all
 from scenarios.corpus import build_info, records
 from scenarios.proxy import RecordingProxy
 

@@ -12,11 +12,12 @@ import socket
 import numpy as np
 import pytest
 
-from engine.backend import BackendUnavailable
+from contract.backend import BackendUnavailable
+from contract.writer import BuildInfo
 from engine.opensearch.backend import OpenSearchBackend
 from engine.opensearch.client import make_client
 from engine.opensearch.writer import IndexingError, OpenSearchWriter, physical_index_pattern
-from indexer.writer import BuildInfo, write_all
+from indexer.build import write_all
 from conftest import OpenSearchTarget
 from scenarios.corpus import build_info, documents, records
 from scenarios.proxy import RecordingProxy, reject_bulk_items_once

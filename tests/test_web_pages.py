@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from engine.backend import FACETS
+from contract.backend import FACETS
 from service.app import create_app
 from service.rendering import FACET_LABELS, STATIC_DIR, TEMPLATES_DIR, highlight, jdate, page_numbers
 
@@ -200,7 +200,7 @@ def test_query_notes_are_shown_in_japanese(client):
     html = html_of(client, "/", q='-委託 "unbalanced', mode="keyword")
     notes = re.findall(r'<p class="warning">(.*?)</p>', html)
     assert notes and all(re.search(r"[ぁ-んァ-ン一-龥]", n) for n in notes), notes
-    assert any("対応していない引用符" in n for n in notes), notes   # the catalogue's text (analyzers/query_warnings.py)
+    assert any("対応していない引用符" in n for n in notes), notes   # the catalogue's text (contract/query_warnings.py)
 
 
 def test_japanese_dates_and_pages():

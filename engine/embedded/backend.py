@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import tantivy
 
-from analyzers.query_model import ParsedQuery
-from engine.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
+from contract.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
+from contract.query import ParsedQuery
 from engine.embedded import layout
 from engine.embedded.query import full_query
 from engine.embedded.schema import facet_field
@@ -73,8 +73,8 @@ class EmbeddedBackend:
         return Ranked(ids=ids, scores=scores, total=int(result.count or 0))
 
     def match_ids(self, query: ParsedQuery, filters: Filters, ids: list[str]) -> set[str]:
-        """Which of `ids` the keyword query (with filters) matches. Optional extension of the
-        protocol: lets hybrid mode compute exact totals and facet counts."""
+        """Which of `ids` the keyword query (with filters) matches (hybrid mode's exact totals and
+        facet counts)."""
         known = [i for i in ids if i in self.store.ord_of]
         if not known:
             return set()

@@ -1,7 +1,7 @@
 """`ParsedQuery` + `Filters` → tantivy `Query` objects. User text never reaches tantivy's query
 parser: every clause is built from analysed tokens (term/phrase/regex queries).
 
-Per `analyzers.query_model`: groups are ANDed; a group is an OR of terms; a term is an OR of its
+Per `contract.query`: groups are ANDed; a group is an OR of terms; a term is an OR of its
 variants; a variant matches a field through its bigram phrase (substring semantics, exactly what the
 highlighter marks) and scores extra through its morphological phrase; excluded terms are must_not
 over every text field.
@@ -14,11 +14,11 @@ import re
 import tantivy
 from tantivy import Occur, Query
 
-from analyzers.query_model import ParsedQuery, Term, Variant
+from contract.backend import Filters
+from contract.document import TEXT_FIELDS
+from contract.query import ParsedQuery, Term, Variant
 from engine import ranking
-from engine.backend import Filters
 from engine.embedded.schema import bigram_field, facet_field, morph_field
-from indexer.document import TEXT_FIELDS
 
 CASE_NUMBER_BOOST = 1000.0
 

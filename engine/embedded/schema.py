@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import tantivy
 
-from engine.backend import FACETS
-from indexer.document import TEXT_FIELDS
+from contract.backend import FACETS
+from contract.document import TEXT_FIELDS
 
 SCHEMA_VERSION = 1
 

@@ -16,11 +16,11 @@ from typing import Sequence
 import numpy as np
 import tantivy
 
-from engine.backend import FACETS
+from contract.backend import FACETS
+from contract.document import TEXT_FIELDS, IndexDocument
+from contract.writer import BuildInfo
 from engine.embedded import layout
 from engine.embedded.schema import SCHEMA_VERSION, bigram_field, build_schema, facet_field, morph_field
-from indexer.document import TEXT_FIELDS, IndexDocument
-from indexer.writer import BuildInfo
 
 WRITER_HEAP = 256_000_000
 
@@ -44,6 +44,13 @@ class EmbeddedWriter:
         self.threads = threads
         self.build_dir: Path | None = None
         self._committed = False
+
+    def has_index(self) -> bool:
+        try:
+            layout.current_build(self.data_dir)
+        except layout.IndexMissing:
+            return False
+        return True
 
     # -- protocol ------------------------------------------------------------------------
     def open(self, info: BuildInfo) -> None:

@@ -1,4 +1,4 @@
-"""`OpenSearchBackend`: the `engine.backend.SearchBackend` primitives on OpenSearch.
+"""`OpenSearchBackend`: the `contract.backend.SearchBackend` primitives on OpenSearch.
 
 The shared `engine.searcher.Searcher` parses the query, fuses keyword and semantic rankings (RRF),
 pages and highlights; this class only talks to the cluster. Any failure to reach the cluster raises
@@ -15,8 +15,8 @@ import numpy as np
 from opensearchpy import OpenSearch
 from opensearchpy import exceptions as osx
 
-from analyzers.query_model import ParsedQuery
-from engine.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
+from contract.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
+from contract.query import ParsedQuery
 from engine.api_params import ParamError
 from engine.opensearch import query as dsl
 from engine.opensearch.client import make_client, unavailable_on_failure
@@ -86,8 +86,8 @@ class OpenSearchBackend:
         )
 
     def match_ids(self, query: ParsedQuery, filters: Filters, ids: list[str]) -> set[str]:
-        """Which of `ids` the keyword query (with filters) matches (the embedded engine's optional
-        extension, used by hybrid mode for exact totals and facet counts)."""
+        """Which of `ids` the keyword query (with filters) matches (hybrid mode's exact totals and
+        facet counts)."""
         if not ids:
             return set()
         res = self._search(dsl.match_ids_body(query, filters, ids))
@@ -181,3 +181,6 @@ class OpenSearchBackend:
             "opensearch_version": version,
             "url": _without_credentials(self.settings.url),
         }
+
+    def close(self) -> None:
+        self.client.close()

@@ -8,7 +8,7 @@ from typing import Iterator
 from opensearchpy import OpenSearch
 from opensearchpy import exceptions as osx
 
-from engine.backend import BackendUnavailable
+from contract.backend import BackendUnavailable
 from engine.opensearch.settings import OpenSearchSettings
 
 

@@ -5,7 +5,7 @@ User text reaches OpenSearch only as analysed tokens inside `match_phrase` claus
 whitespace-analysed fields (or one escaped character in a `regexp`): never through query_string /
 simple_query_string syntax.
 
-Keyword semantics (mirroring `analyzers.query_model` and `engine.embedded.query`, clause for clause,
+Keyword semantics (mirroring `contract.query` and `engine.embedded.query`, clause for clause,
 so both engines return the same hit sets):
 - groups are ANDed, the terms of a group ORed, the variants of a term ORed;
 - a variant matches where its bigram phrase occurs in a text field (substring semantics, what the
@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from analyzers.query_model import ParsedQuery, Term, Variant
+from contract.backend import FACETS, Filters, Sort
+from contract.document import TEXT_FIELDS
+from contract.query import ParsedQuery, Term, Variant
 from engine import ranking
-from engine.backend import FACETS, Filters, Sort
 from engine.opensearch.schema import DATE_FIELD, PASSAGE_VECTOR, PASSAGES, join_tokens, text_field
-from indexer.document import TEXT_FIELDS
 
 Query = dict[str, Any]
 MATCH_NONE: Query = {"match_none": {}}

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.backend import FACETS
-from indexer.document import TEXT_FIELDS, IndexDocument
+from contract.backend import FACETS
+from contract.document import TEXT_FIELDS, IndexDocument
 
 # Bump with a new mappings/cases-v<N>.json whenever the layout changes; the version is part of the
 # physical index name, so an old index is never read with a new layout.

@@ -1,4 +1,4 @@
-"""`OpenSearchWriter`: the `indexer.writer.IndexWriter` for OpenSearch.
+"""`OpenSearchWriter`: the `contract.writer.IndexWriter` for OpenSearch.
 
 Each build goes into a new physical index `<alias>-v<mapping version>-<UTC timestamp>-<random>`;
 readers keep using the alias, which `commit()` moves to the new index in one `_aliases` call (atomic for every
@@ -20,13 +20,12 @@ import numpy as np
 from opensearchpy import OpenSearch, helpers
 from opensearchpy import exceptions as osx
 
-from engine.backend import BackendUnavailable
+from contract.backend import BackendUnavailable
+from contract.document import IndexDocument
+from contract.writer import BuildError, BuildInfo
 from engine.opensearch.client import make_client, unavailable_on_failure
 from engine.opensearch.schema import MAPPING_VERSION, index_body, to_source
 from engine.opensearch.settings import OpenSearchSettings
-from indexer.build import BuildError
-from indexer.document import IndexDocument
-from indexer.writer import BuildInfo
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +91,11 @@ class OpenSearchWriter:
         return cls(make_client(settings, retries=3), settings)
 
     # -------------------------------------------------------------- IndexWriter protocol
+
+    def has_index(self) -> bool:
+        """Whether the alias exists. Raises BackendUnavailable when the cluster cannot be reached."""
+        with unavailable_on_failure(self.settings.url):
+            return bool(self.client.indices.exists_alias(name=self.alias))
 
     def open(self, info: BuildInfo) -> None:
         if self.index is not None:

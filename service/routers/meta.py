@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from engine.backend import BackendUnavailable
+from contract.backend import BackendUnavailable
 from engine.api_models import FacetsResponse, Health
 from service.deps import get_searcher
 from service.errors import error_responses

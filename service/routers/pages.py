@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from contract.backend import FACETS, Filters
 from engine.api_params import SearchParams
-from engine.backend import FACETS, Filters
 from service.deps import get_searcher, search_params
 from service.rendering import query_url, render
 

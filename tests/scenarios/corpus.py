@@ -11,7 +11,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from indexer.document import IndexDocument
+from contract.document import IndexDocument
 from ingest.models import CaseRecord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +38,6 @@ def documents() -> tuple[IndexDocument, ...]:
 
 
 def build_info(dim: int | None = None):
-    from indexer.writer import BuildInfo
+    from contract.writer import BuildInfo
 
     return BuildInfo(built_at=dt.datetime.now(dt.timezone.utc), analyzer_version="test", embedder=None, dim=dim)

@@ -1,4 +1,4 @@
-"""A brute-force reference for keyword search: the `analyzers.query_model` semantics evaluated
+"""A brute-force reference for keyword search: the `contract.query` semantics evaluated
 directly on the IndexDocuments' token streams, with no engine at all. Both backends must agree
 with it (and so with each other) on hit sets, totals and facet counts."""
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable, Sequence
 
-from analyzers.query_model import ParsedQuery, Term, Variant
-from engine.backend import FACETS, Filters
-from indexer.document import TEXT_FIELDS, IndexDocument
+from contract.backend import FACETS, Filters
+from contract.document import TEXT_FIELDS, IndexDocument
+from contract.query import ParsedQuery, Term, Variant
 
 
 def _contains(hay: Sequence[str], needle: Sequence[str]) -> bool:

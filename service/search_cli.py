@@ -1,12 +1,20 @@
 """`council-search search`: search from the command line. `--json` prints what GET /api/search
 returns for the same parameters (SearchResponse.model_dump_json()), and for a bad parameter the
-API's error body `{"error": {"code", "message"}}` (exit status 2)."""
+API's error body `{"error": {"code", "message"}}` (exit status 2). Like `serve`, it builds a missing
+embedded index first (`indexer.build.ensure_index`)."""
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import re
 import sys
+
+from contract.backend import FACETS, BackendUnavailable
+from council_search.settings import get_settings
+from engine.api_params import ParamError, SearchParams
+from engine.loader import load_searcher
+from indexer.build import ensure_index
 
 _TAG = re.compile(r"</?mark>")
 
@@ -26,10 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from council_search.settings import get_settings
-    from engine.api_params import ParamError, SearchParams
-    from engine.backend import FACETS, BackendUnavailable
-
     settings = get_settings()
     raw = dict(q=args.q, mode=args.mode, sort=args.sort, page=args.page, size=args.size,
                date_from=args.date_from, date_to=args.date_to, **{name: getattr(args, name) for name in FACETS})
@@ -43,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"council-search search: {exc.code}: {exc.message}", file=sys.stderr)
         return 2
     try:
-        from engine.loader import load_searcher
+        ensure_index(settings)
         response = load_searcher(settings).search(params)
     except BackendUnavailable as exc:
         print(f"council-search search: {exc}", file=sys.stderr)
@@ -67,7 +71,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _plain(fragment: str, terminal: bool = False) -> str:
     """Highlight HTML → terminal text (bold marks on a tty)."""
-    import html
     if terminal:
         fragment = fragment.replace("<mark>", "\x1b[1m").replace("</mark>", "\x1b[0m")
     return html.unescape(_TAG.sub("", fragment))

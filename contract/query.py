@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from analyzers.query_warnings import QueryWarning
+from contract.query_warnings import QueryWarning
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Protocol, Sequence, runtime_checkable
 
-from indexer.document import IndexDocument
+from contract.document import IndexDocument
 
 
 @dataclass
@@ -33,16 +33,14 @@ class BuildInfo:
         data["built_at"] = self.built_at.isoformat()
         return data
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "BuildInfo":
-        data = dict(data)
-        data["built_at"] = dt.datetime.fromisoformat(data["built_at"])
-        return cls(**data)
 
 
 @runtime_checkable
 class IndexWriter(Protocol):
     name: str
+
+    def has_index(self) -> bool:
+        """Whether a committed index exists where this writer writes (`serve` builds one if not)."""
 
     def open(self, info: BuildInfo) -> None:
         """Start a new build (e.g. create a build directory or a new versioned OpenSearch index)."""
@@ -57,14 +55,5 @@ class IndexWriter(Protocol):
         """Discard the pending build; the previously committed index keeps serving. Idempotent."""
 
 
-def write_all(writer: IndexWriter, info: BuildInfo, batches: Iterable[Sequence[IndexDocument]]) -> str:
-    """open → add every batch → commit, aborting on any failure (then re-raising)."""
-    writer.open(info)
-    try:
-        for batch in batches:
-            if batch:
-                writer.add(batch)
-        return writer.commit(info)
-    except BaseException:
-        writer.abort()
-        raise
+class BuildError(RuntimeError):
+    """The build was refused (nothing committed; the previous index keeps serving)."""

@@ -2,7 +2,8 @@
 
 Everything above this line (query parsing, synonym expansion, RRF fusion, paging inside the fusion
 window, highlighting, response shaping) lives in `engine.searcher` and is shared by all backends, so
-the embedded engine and OpenSearch give the same answers for the same data.
+the embedded engine and OpenSearch give the same answers for the same data. Every method the
+searcher calls is here: a backend implements all of them (tests/test_architecture.py checks both).
 """
 from __future__ import annotations
 
@@ -13,11 +14,10 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from analyzers.query_model import ParsedQuery
+from contract.document import FACETS
+from contract.query import ParsedQuery
 
-# Facet names, in display order. Multi-select: OR within a facet, AND across facets; each facet's
-# counts ignore that facet's own selection.
-FACETS: tuple[str, ...] = ("department", "category", "meeting_month", "result", "fiscal_year", "municipality")
+__all__ = ["FACETS", "BackendUnavailable", "Filters", "Mode", "Ranked", "SearchBackend", "Sort"]
 
 
 class Mode(str, Enum):
@@ -65,6 +65,10 @@ class SearchBackend(Protocol):
     def knn(self, vector: np.ndarray, filters: Filters, k: int, exclude: tuple[str, ...] = ()) -> Ranked:
         """Nearest cases by cosine similarity (a case's score is its best passage)."""
 
+    def match_ids(self, query: ParsedQuery, filters: Filters, ids: list[str]) -> set[str]:
+        """Which of `ids` the keyword query (with filters) matches: hybrid mode's exact totals and
+        facet counts over the semantic window."""
+
     def facet_counts(self, query: ParsedQuery, filters: Filters, size: int = 100) -> dict[str, list[tuple[str, int]]]:
         """Counts per facet value over the keyword match set; each facet ignores its own selection."""
 
@@ -74,8 +78,15 @@ class SearchBackend(Protocol):
     def case_vector(self, case_id: str) -> np.ndarray | None:
         """The case-level vector used by similar(), or None if unknown."""
 
+    def same_project(self, case_id: str) -> list[str]:
+        """Ids of the cases whose IndexDocument.project_key equals this case's (itself included);
+        [] when the case is unknown or has no key."""
+
     def info(self) -> dict[str, Any]:
         """Health data: {"backend", "records", "built_at", "embedder", ...}. Raises BackendUnavailable."""
+
+    def close(self) -> None:
+        """Release files/connections. The searcher's owner calls it once, at shutdown."""
 
 
 class BackendUnavailable(RuntimeError):

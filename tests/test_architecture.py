@@ -1,0 +1,38 @@
+"""The seams between packages (docs/architecture.md): every engine implements the whole backend and
+writer protocols, with the protocols' signatures, so the searcher and the indexer need no fallbacks."""
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from contract.backend import SearchBackend
+from contract.writer import IndexWriter
+from engine.embedded.backend import EmbeddedBackend
+from engine.embedded.writer import EmbeddedWriter
+from engine.opensearch.backend import OpenSearchBackend
+from engine.opensearch.writer import OpenSearchWriter
+
+
+def protocol_methods(protocol: type) -> dict[str, inspect.Signature]:
+    return {name: inspect.signature(member) for name, member in vars(protocol).items()
+            if callable(member) and not name.startswith("_")}
+
+
+def parameters(sig: inspect.Signature) -> list[tuple[str, object]]:
+    return [(p.name, p.kind, p.default) for p in sig.parameters.values()]
+
+
+@pytest.mark.parametrize(("protocol", "implementation"), [
+    (SearchBackend, EmbeddedBackend), (SearchBackend, OpenSearchBackend),
+    (IndexWriter, EmbeddedWriter), (IndexWriter, OpenSearchWriter),
+], ids=lambda c: c.__name__)
+def test_each_engine_implements_every_protocol_method(protocol, implementation):
+    methods = protocol_methods(protocol)
+    assert {"keyword", "match_ids", "same_project", "close"} <= set(methods) or protocol is IndexWriter
+    for name, expected in methods.items():
+        actual = getattr(implementation, name, None)
+        assert callable(actual), f"{implementation.__name__} lacks {protocol.__name__}.{name}"
+        assert parameters(inspect.signature(actual)) == parameters(expected), \
+            f"{implementation.__name__}.{name}{inspect.signature(actual)} != {protocol.__name__}.{name}{expected}"
+    assert isinstance(getattr(implementation, "name", None), str)
