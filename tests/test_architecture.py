@@ -1,10 +1,14 @@
-"""The seams between packages (docs/architecture.md): every engine implements the whole backend and
-writer protocols, with the protocols' signatures, so the searcher and the indexer need no fallbacks."""
+"""The seams between packages (docs/architecture.md): the import direction (import-linter, configured
+in pyproject.toml) and the protocols: every engine implements the whole backend and writer protocols,
+with the protocols' signatures, so the searcher and the indexer need no fallbacks."""
 from __future__ import annotations
 
 import inspect
+import textwrap
+from pathlib import Path
 
 import pytest
+from importlinter.cli import lint_imports
 
 from contract.backend import SearchBackend
 from contract.writer import IndexWriter
@@ -12,6 +16,8 @@ from engine.embedded.backend import EmbeddedBackend
 from engine.embedded.writer import EmbeddedWriter
 from engine.opensearch.backend import OpenSearchBackend
 from engine.opensearch.writer import OpenSearchWriter
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def protocol_methods(protocol: type) -> dict[str, inspect.Signature]:
@@ -36,3 +42,32 @@ def test_each_engine_implements_every_protocol_method(protocol, implementation):
         assert parameters(inspect.signature(actual)) == parameters(expected), \
             f"{implementation.__name__}.{name}{inspect.signature(actual)} != {protocol.__name__}.{name}{expected}"
     assert isinstance(getattr(implementation, "name", None), str)
+
+
+def lint(config: Path) -> int:
+    return lint_imports(config_filename=str(config), no_cache=True, no_logo=True)
+
+
+def test_the_layers_contract_holds(capsys):
+    """pyproject.toml [tool.importlinter]: no package imports a layer above it (docs/architecture.md)."""
+    status = lint(PROJECT_ROOT / "pyproject.toml")
+    assert status == 0, capsys.readouterr().out
+
+
+def test_an_upward_import_breaks_the_contract(tmp_path, capsys):
+    # the check is live: declaring the engine *below* the contract package fails, since engines import it
+    config = tmp_path / ".importlinter"
+    config.write_text(textwrap.dedent("""\
+        [importlinter]
+        root_packages =
+            contract
+            engine
+        [importlinter:contract:upward]
+        name = engine below contract
+        type = layers
+        layers =
+            contract
+            engine
+        """), encoding="utf-8")
+    assert lint(config) != 0
+    assert "BROKEN" in capsys.readouterr().out

