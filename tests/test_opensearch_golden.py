@@ -152,7 +152,7 @@ def corpus_clone(opensearch_url):
     from conftest import new_opensearch_target
     from engine.opensearch.client import make_client
     from engine.opensearch.writer import OpenSearchWriter
-    from contract.writer import write_all
+    from indexer.build import write_all
     from scenarios.corpus import build_info
 
     rng = np.random.default_rng(8)

@@ -13,12 +13,12 @@ import json
 
 import pytest
 
-from contract.writer import write_all
 from engine.opensearch.backend import OpenSearchBackend
 from engine.opensearch.client import make_client
 from engine.opensearch.settings import OpenSearchSettings
 from engine.opensearch.writer import OpenSearchWriter
 from engine.searcher import Searcher
+from indexer.build import write_all
 from indexer.prepare import Preparer
 from scenarios.corpus import build_info, records
 from scenarios.proxy import RecordingProxy
