@@ -28,8 +28,8 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from analyzers import parse_query
-from analyzers.query_model import ParsedQuery
-from engine.backend import Filters, Sort
+from contract.backend import Filters, Sort
+from contract.query import ParsedQuery
 from engine.matching import FEATURES, CorpusMoments, MatchTest, features
 from evaluation.queryset import load_no_answer, load_queries
 

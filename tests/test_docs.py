@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from analyzers import parse_query
-from analyzers.query_model import ParsedQuery
-from analyzers.query_warnings import WARNING_TEXTS
+from contract.query import ParsedQuery
+from contract.query_warnings import WARNING_TEXTS
 from council_search.settings import Settings
 from engine.api_params import PARAM_ERRORS
 from engine.opensearch.settings import OpenSearchSettings

@@ -9,7 +9,7 @@ import pytest
 
 from analyzers import parse_query
 from analyzers.normalize import normalize
-from engine.backend import Filters, Sort
+from contract.backend import Filters, Sort
 from evaluation.queryset import load_no_answer, load_queries
 
 NO_ANSWER = load_no_answer()
