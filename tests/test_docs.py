@@ -24,7 +24,7 @@ README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 API_DOC = (PROJECT_ROOT / "docs" / "api.md").read_text(encoding="utf-8")
 ANALYSIS_DOC = (PROJECT_ROOT / "docs" / "analysis.md").read_text(encoding="utf-8")
 OPENSEARCH_DOC = (PROJECT_ROOT / "docs" / "opensearch.md").read_text(encoding="utf-8")
-CODE_DIRS = ("analyzers", "council_search", "embeddings", "engine", "evaluation", "indexer", "ingest", "service")
+CODE_DIRS = ("analyzers", "contract", "council_search", "embeddings", "engine", "evaluation", "indexer", "ingest", "service")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
 _CODE_SPAN = re.compile(r"`([^`]+)`")
 
