@@ -18,6 +18,12 @@ class SourceRef(BaseModel):
     line_start: int = Field(ge=1, description="First line (1-based) of the case's detail sheet")
     line_end: int = Field(ge=1, description="Last line (1-based, inclusive) of the case's detail sheet")
     summary_line: int | None = Field(default=None, ge=1, description="Line of the case's row in the summary table")
+    # Filled in by the ingest pipeline (the parser knows only the file and the lines):
+    report_title: str = Field(default="", description="Title of the report the case was published in")
+    publisher: str = Field(default="", description="Issuing body of the report (発行者), e.g. 新宿区")
+    sha256: str = Field(default="", description="SHA-256 of the raw file's bytes")
+    ingested_at: dt.datetime | None = Field(
+        default=None, description="When this version of the raw file (same sha256) was first ingested (UTC)")
 
 
 class CaseRecord(BaseModel):
@@ -45,6 +51,9 @@ class CaseRecord(BaseModel):
     contractors: list[str] = Field(default_factory=list, description="Named 委託先/受託事業者/再委託先")
     prior_approvals: list[str] = Field(default_factory=list, description="Citations of earlier approvals, verbatim")
     source: SourceRef
+    first_seen: dt.datetime | None = Field(
+        default=None, description="When ingest first produced this case (UTC), kept across re-ingests: "
+                                  "the time the case entered the corpus (the feed's `updated`)")
 
     @property
     def meeting_month(self) -> str:
@@ -60,6 +69,7 @@ class ReportManifest(BaseModel):
     format: str = Field(description="Parser to use, e.g. shinjuku-case-list-pdf-text")
     source_name: str = ""
     title: str = ""
+    publisher: str = Field(default="", description="Issuing body (発行者); empty = the municipality")
     municipality: str
     municipality_slug: str
     council: str

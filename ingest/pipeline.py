@@ -1,6 +1,16 @@
-"""Raw report (+ sidecar manifest) → JSON Lines of CaseRecords, written atomically."""
+"""Raw report (+ sidecar manifest) → JSON Lines of CaseRecords, written atomically.
+
+Provenance: every record names its report (title, publisher, file, sha256, line range) and carries
+two times. `source.ingested_at` is when this version of the raw file was first ingested, and
+`first_seen` is when ingest first produced the case. The previous output file is the ledger both
+are read back from, so re-running ingest on unchanged input rewrites identical bytes, and a case
+keeps its `first_seen` however often the report is re-ingested or the index rebuilt. The clock is
+`SOURCE_DATE_EPOCH` when set (reproducible builds), else the current UTC time.
+"""
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import os
 import tempfile
@@ -81,10 +91,72 @@ def write_atomic(path: Path, content: str) -> None:
         raise
 
 
+def ingest_time() -> dt.datetime:
+    """Now in UTC to the second, or SOURCE_DATE_EPOCH when set (reproducible output)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            raise ParseError(f"SOURCE_DATE_EPOCH={epoch!r} is not a Unix time in seconds") from None
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+@dataclass
+class Ledger:
+    """What a previous ingest recorded in its output file: first_seen per case id, and when each
+    version (sha256) of the raw file was first ingested."""
+
+    first_seen: dict[str, dt.datetime]
+    ingested: dict[str, dt.datetime]
+
+
+def _when(value: object) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def read_ledger(output: Path) -> Ledger:
+    """Tolerant: a missing file, or lines that are not records, just mean nothing was recorded."""
+    ledger = Ledger({}, {})
+    try:
+        lines = output.read_text(encoding="utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return ledger
+    for line in lines:
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        seen = _when(data.get("first_seen"))
+        if seen and isinstance(data.get("id"), str):
+            ledger.first_seen.setdefault(data["id"], seen)
+        source = data.get("source") if isinstance(data.get("source"), dict) else {}
+        ingested = _when(source.get("ingested_at"))
+        if ingested and isinstance(source.get("sha256"), str):
+            ledger.ingested.setdefault(source["sha256"], ingested)
+    return ledger
+
+
+def with_provenance(records: list[CaseRecord], manifest: ReportManifest, sha256: str, ledger: Ledger,
+                    now: dt.datetime) -> list[CaseRecord]:
+    ingested_at = ledger.ingested.get(sha256, now)
+    report = {"report_title": manifest.title, "publisher": manifest.publisher or manifest.municipality,
+              "sha256": sha256, "ingested_at": ingested_at}
+    return [r.model_copy(update={"source": r.source.model_copy(update=report),
+                                 "first_seen": ledger.first_seen.get(r.id, now)})
+            for r in records]
+
+
 def ingest_files(paths: list[Path], raw_dir: Path, out_dir: Path) -> list[IngestResult]:
     """Parse every report first, then write: one bad input leaves every output untouched."""
     parsed = []
     outputs: set[Path] = set()
+    now = ingest_time()
     for path in paths:
         if not path.is_file():
             raise ParseError(f"{path}: no such file")
@@ -93,6 +165,8 @@ def ingest_files(paths: list[Path], raw_dir: Path, out_dir: Path) -> list[Ingest
         if out in outputs:
             raise ParseError(f"{path}: another report also writes {out.name} (same municipality, council and year)")
         outputs.add(out)
+        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        records = with_provenance(records, manifest, sha256, read_ledger(out), now)
         parsed.append(IngestResult(path, out, records, warnings))
     for result in parsed:
         write_atomic(result.output, render_jsonl(result.records))
