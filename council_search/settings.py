@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     embedder_model_dir: Path | None = None
     admin_token: str | None = Field(default=None, description="Token required by write endpoints")
     max_page_size: int = 100
+    public_base_url: str | None = Field(
+        default=None, description="The site's public URL (e.g. https://search.example.jp) for absolute links in "
+                                  "feeds and citations; unset: the address the server listens on")
 
     @property
     def records_dir(self) -> Path:

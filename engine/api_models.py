@@ -100,10 +100,13 @@ class TimelineEntry(BaseModel):
 
 class CaseDetail(CaseRecord):
     """The whole stored record plus its same-project timeline (oldest first, including the case itself,
-    marked `current`; empty when no other case shares the project) and its page path."""
+    marked `current`; empty when no other case shares the project) and its page path. Provenance:
+    `source` (report title, publisher, file, line range, ingest time), `report_date`, `first_seen`,
+    and `index_built_at`."""
 
     timeline: list[TimelineEntry] = Field(default_factory=list)
     url: str
+    index_built_at: dt.datetime | None = Field(default=None, description="When the index serving this answer was built")
 
 
 class SimilarResponse(BaseModel):

@@ -83,6 +83,20 @@ def jdate(value: dt.date | str | None) -> str:
     return f"{wareki_year(d.year, d)}{d.month}月{d.day}日"
 
 
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+def jdatetime(value: dt.datetime | str | None) -> str:
+    """A UTC time in Japan time, as readers here read it: 2026-12-01T14:06:02Z → 令和8年12月1日 23:06."""
+    if not value:
+        return ""
+    t = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    t = t.astimezone(JST)
+    return f"{jdate(t.date())} {t:%H:%M}"
+
+
 def facet_value_label(facet: str, value: str) -> str:
     if facet == "meeting_month" and re.fullmatch(r"\d{4}-\d{2}", value):
         y, m = int(value[:4]), int(value[5:])
@@ -163,7 +177,8 @@ def split_facet(facet: str, values: Iterable[Any], visible: int = FACET_VISIBLE)
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-templates.env.filters.update(highlight=highlight, jdate=jdate, paragraphs=paragraphs, doc_blocks=doc_blocks)
+templates.env.filters.update(highlight=highlight, jdate=jdate, jdatetime=jdatetime, paragraphs=paragraphs,
+                             doc_blocks=doc_blocks)
 templates.env.globals.update(
     FACET_LABELS=FACET_LABELS, MODE_LABELS=MODE_LABELS, MODE_HELP=MODE_HELP, SORT_LABELS=SORT_LABELS,
     EXAMPLE_QUERY=EXAMPLE_QUERY, facet_value_label=facet_value_label, query_url=query_url,
@@ -173,6 +188,8 @@ templates.env.globals.update(
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
            headers: dict[str, str] | None = None) -> Response:
+    from service.freshness import index_built_at  # the footer's 「最終更新」; never loads an index for it
+    context = {"built_at": index_built_at(request, load=False), **context}
     return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)
 
 

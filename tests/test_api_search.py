@@ -185,11 +185,12 @@ def test_paging_is_consistent(client):
 def test_link_header_points_to_neighbouring_pages(client):
     r = client.get("/api/search", params={"q": "システム", "mode": "keyword", "size": 5, "page": 2})
     links = {rel: url for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', r.headers["link"])}
-    assert set(links) == {"next", "prev", "first", "last"}
+    assert set(links) == {"next", "prev", "first", "last", "alternate"}  # alternate: the search's Atom feed
     assert "page=3" in links["next"] and "page=1" in links["prev"] and "q=" in links["next"]
     total = r.json()["total"]
     assert f"page={-(-total // 5)}" in links["last"]
-    assert "link" not in client.get("/api/search", params={"size": 100}).headers  # a single page
+    single = client.get("/api/search", params={"size": 100}).headers["link"]  # a single page: only the feed
+    assert re.fullmatch(r'<[^>]+/feed\.atom>; rel="alternate"; type="application/atom\+xml"', single)
 
 
 def test_page_past_the_end_is_empty_not_an_error(client):

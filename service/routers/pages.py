@@ -9,8 +9,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from contract.backend import FACETS, Filters
 from engine.api_params import SearchParams
+from service.citation import citation_parts
 from service.deps import get_searcher, search_params
+from service.feed import feed_path
 from service.rendering import query_url, render
+from service.urls import absolute, case_path
 
 router = APIRouter(include_in_schema=False)
 
@@ -28,6 +31,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
         "params": params, "response": response, "last_page": last_page,
         "facet_order": FACETS, "has_filters": not params.to_filters().is_empty,
         "api_url": _with_path(request, "/api/search"), "csv_url": _with_path(request, "/api/search.csv", drop=("page", "size")),
+        "feed_url": feed_path(params),
     })
 
 
@@ -36,9 +40,11 @@ def case_page(request: Request, case_id: Annotated[str, Path(min_length=1, max_l
     searcher = get_searcher(request)
     case = searcher.case(case_id)
     similar = searcher.similar(case_id, Filters(), SIMILAR_ON_PAGE)
+    permalink = absolute(request, case_path(case.id))
+    before, _title, after = citation_parts(case, permalink)
     return render(request, "case.html", {
-        "case": case, "similar": similar, "permalink": str(request.url_for("case_page", case_id=case.id)),
-        "back_url": _back_url(request),
+        "case": case, "similar": similar, "permalink": permalink, "back_url": _back_url(request),
+        "citation_before": before, "citation_after": after,
     })
 
 

@@ -2,10 +2,21 @@
 // - facet checkboxes apply immediately (no "絞り込む" click needed). Radios and the sort select do
 //   not: arrow keys change them step by step, and a reload per key press would trap keyboard users;
 // - on a phone the filter panel starts folded;
-// - the permalink field selects itself on focus for easy copying.
+// - the permalink field selects itself on focus for easy copying;
+// - the case page's citation gets a copy button and a print button (the text stays selectable, and
+//   the browser's own print command gives the same print view, without them).
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
+  // Clipboard API unavailable (plain http on another host): select the text and use the old command.
+  function selectAndCopy(element) {
+    var range = document.createRange();
+    range.selectNodeContents(element);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    try { return document.execCommand("copy"); } catch (e) { return false; }
+  }
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("search-form");
     if (form) {
@@ -35,5 +46,26 @@
     if (permalink) {
       permalink.addEventListener("focus", function () { permalink.select(); });
     }
+    Array.prototype.forEach.call(document.querySelectorAll(".js-copy"), function (button) {
+      var target = document.getElementById(button.getAttribute("data-copy-target"));
+      var status = button.parentNode.querySelector(".copy-status");
+      if (!target) { return; }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var text = target.textContent.replace(/\s+/g, " ").trim();
+        var done = function (ok) {
+          if (status) { status.textContent = ok ? "引用文をコピーしました。" : "コピーできませんでした。文を選択してコピーしてください。"; }
+        };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(selectAndCopy(target)); });
+        } else {
+          done(selectAndCopy(target));
+        }
+      });
+    });
+    Array.prototype.forEach.call(document.querySelectorAll(".js-print"), function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
+    });
   });
 })();
