@@ -98,11 +98,16 @@ def jdatetime(value: dt.datetime | str | None) -> str:
 
 
 def facet_value_label(facet: str, value: str) -> str:
-    if facet == "meeting_month" and re.fullmatch(r"\d{4}-\d{2}", value):
-        y, m = int(value[:4]), int(value[5:])
-        return f"{wareki_year(y, dt.date(y, m, 1))}{m}月"
-    if facet == "fiscal_year" and value.isdigit():
-        return f"{wareki_year(int(value), dt.date(int(value), 4, 1))}度"
+    """2023-09 → 令和5年9月, 2023 → 令和5年度; anything else (also a selected value that is no
+    date, e.g. fiscal_year=0 typed into a URL) as it is."""
+    try:
+        if facet == "meeting_month" and re.fullmatch(r"\d{4}-\d{2}", value):
+            y, m = int(value[:4]), int(value[5:])
+            return f"{wareki_year(y, dt.date(y, m, 1))}{m}月"
+        if facet == "fiscal_year" and re.fullmatch(r"\d{4}", value):
+            return f"{wareki_year(int(value), dt.date(int(value), 4, 1))}度"
+    except ValueError:   # month 13, year 0
+        pass
     return value
 
 

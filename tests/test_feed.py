@@ -260,3 +260,10 @@ def test_a_subscriber_sees_exactly_the_new_case(tmp_path, monkeypatch, default_e
         assert [e.id for e in now.entries if e.updated_parsed > subscribed.feed.updated_parsed] == [new[0].id]
         assert now.feed.updated_parsed == new[0].updated_parsed
         assert {e.id for e in now.entries} - {new[0].id} == seen
+
+
+def test_filter_values_that_are_no_dates_are_shown_as_they_are(client, relaxng):
+    r = client.get("/feed.atom", params={"fiscal_year": ["0", "99999"], "meeting_month": "2023-13"})
+    assert r.status_code == 200
+    title = valid_atom(relaxng, r.content).findtext("a:title", namespaces=ATOM)
+    assert "付議月: 2023-13" in title and "年度: 0、99999" in title
