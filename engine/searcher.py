@@ -1,5 +1,11 @@
 """`Searcher`: the service-facing search API, shared by every backend.
 
+`search(params)` is a short sequence of named steps: parse the query, resolve the mode (and the
+sort), run it (one `ResultPage`), fall back to "any of the words" when no case has every word, and
+respond (fetch, highlight, facet values). `params` arrive validated (engine/api_params.py: the API's
+query model, `Searcher.params()` for the CLI and library callers); notes for the user travel as
+`QueryWarning`s (contract/query_warnings.py) into `query.warnings`.
+
 Modes:
 - keyword: BM25 over the analysed fields (backend.keyword), facets over the match set.
 - semantic: the query embedding's nearest cases (best passage), at most SEMANTIC_LIMIT, filtered.
