@@ -123,11 +123,26 @@ class FacetsResponse(BaseModel):
     facets: dict[str, list[FacetValue]]
 
 
+class SourceReport(BaseModel):
+    """A report the indexed cases came from (provenance recorded by ingest, tallied by the build)."""
+
+    file: str = Field(description="Raw file, relative to corpus/raw/")
+    report_title: str = ""
+    publisher: str = Field(default="", description="Issuing body, e.g. 新宿区")
+    report_date: dt.date | None = None
+    sha256: str = Field(default="", description="SHA-256 of the raw file ingested")
+    ingested_at: dt.datetime | None = Field(default=None, description="When that version of the file was first ingested")
+    records: int = Field(description="Cases from this report in the index")
+
+
 class Health(BaseModel):
     status: str = Field(description="ok")
     backend: str
     records: int
-    built_at: dt.datetime | None = None
+    built_at: dt.datetime | None = Field(default=None, description="When the index was built (the pages' 「最終更新」)")
+    data_updated: dt.datetime | None = Field(
+        default=None, description="Newest first_seen of the indexed cases: when the data last gained a case")
+    sources: list[SourceReport] = Field(default_factory=list, description="The reports the indexed cases came from")
     embedder: str | None = None
     analyzer_version: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)

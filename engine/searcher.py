@@ -225,7 +225,8 @@ class Searcher:
         info = dict(self.backend.info())
         return Health(
             status="ok", backend=str(info.pop("backend", self.backend.name)), records=int(info.pop("records", 0)),
-            built_at=info.pop("built_at", None), embedder=info.pop("embedder", None),
+            built_at=info.pop("built_at", None), data_updated=info.pop("data_updated", None),
+            sources=info.pop("sources", []), embedder=info.pop("embedder", None),
             analyzer_version=info.pop("analyzer_version", None),
             details={k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in info.items()},
         )

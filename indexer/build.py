@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 from pydantic import ValidationError
 
 from analyzers import ANALYZER_VERSION
+from contract import provenance
 from contract.document import IndexDocument
 from contract.writer import BuildError, BuildInfo, IndexWriter
 from council_search.settings import Settings
@@ -278,10 +279,13 @@ def _chunks(items, size: int):
 
 def _counting(batches, info: BuildInfo, problems: list[Problem]):
     n = 0
+    tally = provenance.ProvenanceTally()
     for batch in batches:
         n += len(batch)
+        tally.add(doc.record for doc in batch)
         yield batch
     info.skipped = len(problems)
+    info.extra[provenance.KEY] = tally.to_json()   # before commit(): stored with the build's metadata
     if n == 0:
         # never replace a serving index with an empty one
         raise BuildError(f"no valid records to index ({len(problems)} skipped)")

@@ -117,3 +117,16 @@ def test_footer_and_healthz_say_when_the_index_was_built(client, searcher):
     for path in ("/", "/docs"):
         assert f'最終更新: <time datetime="{built.isoformat()}">' in client.get(path, headers={"accept": "text/html"}).text
     assert dt.datetime.fromisoformat(client.get("/healthz").json()["built_at"]) == built
+
+
+def test_healthz_names_the_source_reports_and_when_the_data_changed(client, searcher):
+    body = client.get("/healthz").json()
+    assert body["sources"] == [{
+        "file": "shinjuku/r05-kojin-joho-hogo-kanri-unei-kaigi.txt",
+        "report_title": "令和５年度新宿区個人情報保護管理運営会議における審議案件一覧", "publisher": "新宿区",
+        "report_date": "2024-01-18", "sha256": body["sources"][0]["sha256"],
+        "ingested_at": body["sources"][0]["ingested_at"], "records": 51}]
+    records = searcher.backend.fetch([f"shinjuku-privacy-council-2023-{n:03d}" for n in range(1, 52)]).values()
+    assert {r["source"]["sha256"] for r in records} == {body["sources"][0]["sha256"]}
+    assert dt.datetime.fromisoformat(body["data_updated"]) == max(dt.datetime.fromisoformat(r["first_seen"]) for r in records)
+    assert "sources" not in body["details"] and "data_updated" not in body["details"]

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import tantivy
 
+from contract import provenance
 from contract.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
 from contract.query import ParsedQuery
 from engine.embedded import layout
@@ -186,6 +187,7 @@ class EmbeddedBackend:
             "analyzer_version": self.meta.get("analyzer_version"),
             "passages": self.meta.get("passages", 0),
             "build": self.build_dir.name,
+            **provenance.read(self.meta.get("extra")),
         }
 
     def close(self) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 from opensearchpy import OpenSearch
 from opensearchpy import exceptions as osx
 
+from contract import provenance
 from contract.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
 from contract.query import ParsedQuery
 from engine.api_params import ParamError
@@ -180,6 +181,7 @@ class OpenSearchBackend:
             "mapping_version": meta.get("mapping_version"),
             "opensearch_version": version,
             "url": _without_credentials(self.settings.url),
+            **provenance.read(build.get("extra")),
         }
 
     def close(self) -> None:
