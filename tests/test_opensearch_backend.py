@@ -227,3 +227,21 @@ def test_wrong_password_is_unavailable_with_a_hint(secured):
     b = _secured_backend(secured.url, secured.alias, user="admin", password="wrong", verify_certs=False)
     with pytest.raises(BackendUnavailable, match="credentials"):
         b.info()
+
+
+def test_a_build_records_where_its_cases_came_from(opensearch_url):
+    """The indexer's provenance tally (BuildInfo.extra) survives in the mapping's _meta and comes back
+    from info(), as /healthz shows it."""
+    from conftest import RECORDS_DIR
+    from indexer.build import build_index
+    clone = new_opensearch_target(opensearch_url)
+    try:
+        settings = clone.settings()
+        build_index(RECORDS_DIR, OpenSearchWriter(make_client(settings), settings), None, progress=False)
+        info = _backend(clone.url, clone.alias).info()
+    finally:
+        clone.cleanup()
+    [source] = info["sources"]
+    assert source["records"] == 51 and source["publisher"] == "新宿区" and len(source["sha256"]) == 64
+    assert source["report_title"] == "令和５年度新宿区個人情報保護管理運営会議における審議案件一覧"
+    assert isinstance(info["data_updated"], dt.datetime)
