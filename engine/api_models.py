@@ -87,6 +87,8 @@ class SearchResponse(BaseModel):
     took_ms: float
     hits: list[Hit]
     facets: dict[str, list[FacetValue]] = Field(description=f"Keys: {', '.join(FACETS)}")
+    feed_url: str = Field(description="Path of this search's Atom feed (/feed.atom?…): its newest matches, "
+                                      "for feed readers")
 
 
 class TimelineEntry(BaseModel):

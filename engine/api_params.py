@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any, Mapping, Sequence
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -250,6 +251,22 @@ class SearchQuery(FilterParams):
     def paged(self, page: int, size: int) -> "SearchParams":
         """This query at one page (page and size already within bounds)."""
         return SearchParams(**dict(self), page=page, size=size)
+
+    def result_set_items(self) -> list[tuple[str, str]]:
+        """The URL parameters that define the result set (not its order or paging), in one canonical
+        order: the same search always has the same feed URL, and the feed the same id."""
+        items: list[tuple[str, str]] = [("q", self.q)] if self.q else []
+        if self.mode != Mode.hybrid:
+            items.append(("mode", self.mode.value))
+        for name in FACETS:
+            items.extend((name, v) for v in getattr(self, name))
+        items.extend((name, getattr(self, name).isoformat()) for name in ("date_from", "date_to") if getattr(self, name))
+        return items
+
+    def feed_url(self) -> str:
+        """Path of this search's Atom feed (served by service/routers/feed.py)."""
+        qs = urlencode(self.result_set_items())
+        return "/feed.atom" + (f"?{qs}" if qs else "")
 
 
 class SearchParams(SearchQuery):

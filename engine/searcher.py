@@ -182,6 +182,7 @@ class Searcher:
         return SearchResponse(
             query=QueryEcho.of(params, notes), total=result.total, page=params.page, size=params.size,
             took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits, facets=facets,
+            feed_url=params.feed_url(),
         )
 
     def similar(self, case_id: str, filters: Filters | dict[str, Iterable[str]] | None = None,

@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit
 
 from markupsafe import escape
 
-from contract.backend import FACETS, Mode
+from contract.backend import FACETS
 from engine.api_models import Hit
 from engine.api_params import SearchParams
 from service.rendering import FACET_LABELS, facet_value_label, highlight, jdate
@@ -36,28 +36,6 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 def clean(text: Any) -> str:
     """Text that XML 1.0 can carry (control characters and lone surrogates dropped)."""
     return _NOT_XML.sub("", str(text))
-
-
-def search_items(params: SearchParams) -> list[tuple[str, str]]:
-    """The query parameters that define a search's result set, in one canonical order (so the same
-    search always has the same feed URL and feed id). Paging and sort are not part of it."""
-    items: list[tuple[str, str]] = []
-    if params.q:
-        items.append(("q", params.q))
-    if params.mode != Mode.hybrid:
-        items.append(("mode", params.mode.value))
-    for name in FACETS:
-        items.extend((name, v) for v in params.filters.get(name, ()))
-    if params.date_from:
-        items.append(("date_from", params.date_from.isoformat()))
-    if params.date_to:
-        items.append(("date_to", params.date_to.isoformat()))
-    return items
-
-
-def feed_path(params: SearchParams) -> str:
-    qs = urlencode(search_items(params))
-    return "/feed.atom" + (f"?{qs}" if qs else "")
 
 
 def describe(params: SearchParams) -> str:
@@ -129,8 +107,8 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
 def render_feed(*, params: SearchParams, entries: list[Entry], site: str, empty_updated: dt.datetime) -> bytes:
     """The Atom document. `site` is the public base URL; `empty_updated` is the feed's `updated`
     when there is no entry (the index build time)."""
-    self_url = site + feed_path(params)
-    page_qs = urlencode(search_items(params) + [("sort", "newest")])
+    self_url = site + params.feed_url()
+    page_qs = urlencode(params.result_set_items() + [("sort", "newest")])
     feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": "ja"})
     _sub(feed, "id", self_url)
     _sub(feed, "title", f"{describe(params)}の審議案件 | 審議案件検索")

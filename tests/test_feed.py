@@ -170,7 +170,9 @@ def test_the_page_and_the_api_link_the_feed(client):
     feed_href = "/feed.atom?q=%E3%82%AC%E3%83%90%E3%83%A1%E3%83%B3%E3%83%88%E3%82%AF%E3%83%A9%E3%82%A6%E3%83%89&amp;department=%E6%88%B8%E7%B1%8D%E4%BD%8F%E6%B0%91%E8%AA%B2"
     assert f'<link rel="alternate" type="application/atom+xml" title="この検索の新着案件（Atom）" href="{feed_href}">' in html
     assert f'href="{feed_href}" class="feed-link" type="application/atom+xml">この検索を購読（Atom）</a>' in html
-    link = client.get("/api/search", params=QUERY).headers["link"]
+    api = client.get("/api/search", params={**QUERY, "sort": "oldest", "page": 1})
+    assert api.json()["feed_url"] == feed_href.replace("&amp;", "&")   # the body links it (a path, like hits' url)
+    link = api.headers["link"]
     assert f'<{SITE}{feed_href.replace("&amp;", "&")}>; rel="alternate"; type="application/atom+xml"' in link
 
 

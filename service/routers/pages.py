@@ -11,7 +11,6 @@ from contract.backend import FACETS, Filters
 from engine.api_params import SearchParams
 from service.citation import citation_parts
 from service.deps import get_searcher, search_params
-from service.feed import feed_path
 from service.rendering import query_url, render
 from service.urls import absolute, case_path
 
@@ -31,7 +30,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
         "params": params, "response": response, "last_page": last_page,
         "facet_order": FACETS, "has_filters": not params.to_filters().is_empty,
         "api_url": _with_path(request, "/api/search"), "csv_url": _with_path(request, "/api/search.csv", drop=("page", "size")),
-        "feed_url": feed_path(params),
+        "feed_url": params.feed_url(),
     })
 
 

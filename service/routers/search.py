@@ -13,7 +13,7 @@ from engine.api_models import Hit, SearchResponse
 from engine.api_params import MAX_PAGE_SIZE, SearchParams, SearchQuery
 from service.deps import get_searcher, search_params
 from service.errors import error_responses
-from service.feed import MEDIA_TYPE as FEED_MEDIA_TYPE, feed_path
+from service.feed import MEDIA_TYPE as FEED_MEDIA_TYPE
 from service.rendering import query_url
 from service.urls import absolute
 
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api", tags=["search"])
 def search(request: Request, response: Response,
            params: Annotated[SearchParams, Depends(search_params)]) -> SearchResponse:
     result = get_searcher(request).search(params)
-    feed = f'<{absolute(request, feed_path(params))}>; rel="alternate"; type="{FEED_MEDIA_TYPE}"'
+    feed = f'<{absolute(request, result.feed_url)}>; rel="alternate"; type="{FEED_MEDIA_TYPE}"'
     response.headers["Link"] = ", ".join(filter(None, [_page_links(request, result), feed]))
     return result
 
