@@ -67,6 +67,7 @@ class Entry:
     hit: Hit
     record: dict[str, Any]
     updated: dt.datetime        # first_seen, or the index build time for records that lack it
+    tag_day: dt.date            # the tag URI's date: first_seen's day, else the meeting date (never the build's)
 
 
 def entries_of(hits: list[Hit], records: dict[str, dict[str, Any]], fallback: dt.datetime) -> list[Entry]:
@@ -76,8 +77,11 @@ def entries_of(hits: list[Hit], records: dict[str, dict[str, Any]], fallback: dt
         if record is None:
             continue
         seen = record.get("first_seen")
-        updated = dt.datetime.fromisoformat(seen) if isinstance(seen, str) else fallback
-        out.append(Entry(hit, record, updated if updated.tzinfo else updated.replace(tzinfo=dt.timezone.utc)))
+        first_seen = dt.datetime.fromisoformat(seen) if isinstance(seen, str) else None
+        if first_seen is not None and first_seen.tzinfo is None:
+            first_seen = first_seen.replace(tzinfo=dt.timezone.utc)
+        out.append(Entry(hit, record, first_seen or fallback,
+                         first_seen.date() if first_seen else hit.meeting_date))
     return out
 
 
@@ -89,6 +93,10 @@ def _summary(entry: Entry) -> str:
         f"付議日: {escape(jdate(hit.meeting_date))}・審議結果: {escape(hit.result)}",
         f"担当課: {escape('、'.join(hit.departments))}",
     ]
+    source = record.get("source") or {}
+    if source.get("report_title"):
+        report_date = f"、{escape(jdate(record['report_date']))}" if record.get("report_date") else ""
+        facts.append(f"出典: {escape(source['report_title'])}（{escape(source.get('publisher', ''))}{report_date}）")
     html = "<p>" + "<br>".join(facts) + "</p>"
     # Feed readers' sanitizers drop <mark> (feedparser does): the matches are <strong> here. Safe to
     # rewrite as text: after highlight() the only markup left is <mark>…</mark>.
@@ -125,7 +133,7 @@ def render_feed(*, params: SearchParams, entries: list[Entry], site: str, empty_
         hit, record = entry.hit, entry.record
         el = _sub(feed, "entry")
         case_url = site + hit.url
-        _sub(el, "id", tag_uri(site, hit.url, entry.updated.date()))
+        _sub(el, "id", tag_uri(site, hit.url, entry.tag_day))
         _sub(el, "title", f"№{hit.number} {hit.title}")
         _sub(el, "link", rel="alternate", type="text/html", href=case_url)
         _sub(el, "published", rfc3339(dt.datetime.combine(hit.meeting_date, dt.time(), JST)))

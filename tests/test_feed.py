@@ -71,6 +71,7 @@ def test_a_search_feed_reads_in_a_feed_reader_and_validates(client, relaxng):
     assert n31.published == "2023-12-21T00:00:00+09:00"
     assert {t.term for t in n31.tags} == {"戸籍住民課", "業務委託"}
     assert "<strong>ガバメントクラウド</strong>" in n31.summary and "令和5年12月21日" in n31.summary
+    assert "出典: 令和５年度新宿区個人情報保護管理運営会議における審議案件一覧（新宿区、令和6年1月18日）" in n31.summary
     assert n31.author == "新宿区 個人情報保護管理運営会議"
     # The feed's updated is its newest entry's.
     assert f.feed.updated_parsed == max(e.updated_parsed for e in f.entries)
@@ -127,9 +128,11 @@ def test_a_hostile_record_cannot_inject_markup(searcher, relaxng):
     hit = Hit(id="x-1", number=1, title=evil, municipality="新宿区", departments=[evil], categories=["<i>"],
               meeting_date=dt.date(2024, 1, 15), result="承認", score=1.0, url="/cases/x-1",
               highlights=Highlights(title=evil, snippets=["a <mark>b</mark> <img src=x onerror=alert(1)>"]))
-    record = {"municipality": "新宿区", "council": evil, "fiscal_year_label": "令和5年度"}
+    record = {"municipality": "新宿区", "council": evil, "fiscal_year_label": "令和5年度", "report_date": "2024-01-18",
+              "source": {"report_title": evil, "publisher": evil}}
     when = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
-    body = render_feed(params=SearchParams(q=evil), entries=[Entry(hit, record, when)], site=SITE, empty_updated=when)
+    body = render_feed(params=SearchParams(q=evil), entries=[Entry(hit, record, when, when.date())], site=SITE,
+                       empty_updated=when)
     doc = valid_atom(relaxng, body)
     summary = doc.findtext("a:entry/a:summary", namespaces=ATOM)
     assert "<img" not in summary and "&lt;img src=x onerror=alert(1)&gt;" in summary and "<strong>b</strong>" in summary
@@ -269,3 +272,18 @@ def test_filter_values_that_are_no_dates_are_shown_as_they_are(client, relaxng):
     assert r.status_code == 200
     title = valid_atom(relaxng, r.content).findtext("a:title", namespaces=ATOM)
     assert "付議月: 2023-13" in title and "年度: 0、99999" in title
+
+
+def test_records_without_first_seen_keep_stable_ids():
+    """Records from before provenance (or synthetic ones) have no first_seen: their entry is dated by the
+    index build, but the id by the meeting date, so a rebuild does not make them new entries."""
+    from engine.api_models import Highlights, Hit
+    from service.feed import entries_of
+
+    hit = Hit(id="x-1", number=1, title="t", municipality="新宿区", departments=[], categories=[],
+              meeting_date=dt.date(2024, 1, 15), result="承認", score=1.0, url="/cases/x-1",
+              highlights=Highlights(title="t"))
+    builds = [dt.datetime(2026, 12, d, tzinfo=dt.timezone.utc) for d in (1, 2)]
+    entries = [entries_of([hit], {"x-1": {"id": "x-1"}}, fallback=b)[0] for b in builds]
+    assert [e.updated for e in entries] == builds
+    assert {e.tag_day for e in entries} == {dt.date(2024, 1, 15)}
