@@ -87,6 +87,9 @@ def test_case_page_shows_citation_and_provenance(client, searcher):
             "地方公共団体情報システム標準化に対応した住民記録及び印鑑登録システムへの移行等について（委託内容の変更）</cite>」"
             f"（令和5年12月21日付議、承認） {SITE}/cases/{CASE_31}</p>") in html
     assert f'<link rel="canonical" href="{SITE}/cases/{CASE_31}">' in html
+    assert '<meta name="citation_title" content="地方公共団体情報システム標準化に対応した住民記録及び印鑑登録システムへの移行等について（委託内容の変更）">' in html
+    assert '<meta name="citation_date" content="2023/12/21">' in html
+    assert f'<link rel="alternate" type="application/vnd.citationstyles.csl+json" href="/api/cases/{CASE_31}/citation?format=csl-json">' in html
     record = searcher.backend.fetch([CASE_31])[CASE_31]
     assert "令和５年度新宿区個人情報保護管理運営会議における審議案件一覧" in html
     assert f"{record['source']['line_start']}〜{record['source']['line_end']}行目" in html
