@@ -44,7 +44,7 @@ def _wants_html(request: Request) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/healthz", "/openapi", "/opensearch", "/static/")):
         return False
-    if path == "/" or path.startswith("/cases/"):
+    if path in ("/", "/compare") or path.startswith("/cases/"):
         return True
     return "text/html" in request.headers.get("accept", "")
 

@@ -155,6 +155,27 @@ def query_url(request: Request, path: str | None = None, **changes: Any) -> str:
     return (path if path is not None else request.url.path) + (f"?{qs}" if qs else "")
 
 
+def compare_url(a: str, b: str) -> str:
+    """The comparison page of two cases (a = the earlier or the one being read, b = the other)."""
+    return "/compare?" + urlencode({"a": a, "b": b})
+
+
+def diff_html(segments: Iterable[Any]) -> Markup:
+    """One side of a word diff (analyzers.diff.Segment) as HTML: text escaped, deleted words in
+    <del>, inserted in <ins>, line breaks kept. The stylesheet marks <del>/<ins> by more than colour
+    (strike-through, underline) and announces them to screen readers (削除/追加)."""
+    out: list[str] = []
+    for seg in segments:
+        text = str(escape(seg.text)).replace("\n", "<br>")
+        if seg.op == "delete":
+            out.append(f"<del>{text}</del>")
+        elif seg.op == "insert":
+            out.append(f"<ins>{text}</ins>")
+        else:
+            out.append(text)
+    return Markup("".join(out))
+
+
 def page_numbers(page: int, last: int, window: int = 2) -> list[int | None]:
     """1 … 4 5 [6] 7 8 … 20 (None = gap)."""
     shown = sorted({1, last, *range(max(1, page - window), min(last, page + window) + 1)})
@@ -182,12 +203,12 @@ def split_facet(facet: str, values: Iterable[Any], visible: int = FACET_VISIBLE)
 
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-templates.env.filters.update(highlight=highlight, jdate=jdate, jdatetime=jdatetime, paragraphs=paragraphs,
-                             doc_blocks=doc_blocks)
+templates.env.filters.update(highlight=highlight, diff_html=diff_html, jdate=jdate, jdatetime=jdatetime,
+                             paragraphs=paragraphs, doc_blocks=doc_blocks)
 templates.env.globals.update(
     FACET_LABELS=FACET_LABELS, MODE_LABELS=MODE_LABELS, MODE_HELP=MODE_HELP, SORT_LABELS=SORT_LABELS,
     EXAMPLE_QUERY=EXAMPLE_QUERY, facet_value_label=facet_value_label, query_url=query_url,
-    page_numbers=page_numbers, split_facet=split_facet, wareki_year=wareki_year,
+    page_numbers=page_numbers, compare_url=compare_url, split_facet=split_facet, wareki_year=wareki_year,
 )
 
 
