@@ -12,6 +12,7 @@ from engine.api_params import SearchParams
 from service.citation import citation_parts
 from service.deps import get_searcher, search_params
 from service.rendering import query_url, render
+from service.timeline_chart import build_chart
 from service.urls import absolute, case_path
 
 router = APIRouter(include_in_schema=False)
@@ -29,6 +30,7 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
     return render(request, "search.html", {
         "params": params, "response": response, "last_page": last_page,
         "facet_order": FACETS, "has_filters": not params.to_filters().is_empty,
+        "chart": build_chart(response.facets.get("meeting_month", []), response.facets.get("fiscal_year", [])),
         "api_url": _with_path(request, "/api/search"), "csv_url": _with_path(request, "/api/search.csv", drop=("page", "size")),
         "feed_url": params.feed_url(),
     })
