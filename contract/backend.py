@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Iterator, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -81,6 +81,14 @@ class SearchBackend(Protocol):
     def same_project(self, case_id: str) -> list[str]:
         """Ids of the cases whose IndexDocument.project_key equals this case's (itself included);
         [] when the case is unknown or has no key."""
+
+    def passage_vectors(self, case_id: str) -> np.ndarray | None:
+        """The case's passage vectors (n, dim), in the order the index cut its text into passages
+        (embeddings.passages.case_passages), or None if unknown: aligning a draft's paragraphs
+        with a case's passages needs them."""
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """Every stored record, in no particular order (vocabularies built once per process)."""
 
     def info(self) -> dict[str, Any]:
         """Health data: {"backend", "records", "built_at", "embedder", ...}. Raises BackendUnavailable."""

@@ -148,3 +148,14 @@ class Health(BaseModel):
     embedder: str | None = None
     analyzer_version: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Suggestion(BaseModel):
+    text: str = Field(description="The completion, as written in the records")
+    kind: str = Field(description="project (事業名), department, contractor, phrase (from titles) or synonym")
+    count: int = Field(description="Number of cases that use it (synonyms: cases containing the word)")
+
+
+class SuggestResponse(BaseModel):
+    q: str
+    suggestions: list[Suggestion]

@@ -21,6 +21,7 @@ natural boundary to sort), semantic orders its window by date.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,10 +40,11 @@ from embeddings.threads import limit_blas_threads
 from engine import ranking
 from engine.api_models import (
     CaseDetail, FacetsResponse, FacetValue, Health, Highlights, Hit, QueryEcho, SearchResponse, SimilarResponse,
-    TimelineEntry,
+    Suggestion, SuggestResponse, TimelineEntry,
 )
 from engine.api_params import MAX_PAGE_SIZE, NotFoundError, SearchParams, SimilarParams
 from engine.fusion import rrf
+from engine.suggest import SuggestIndex
 
 FACET_SIZE = 100
 SNIPPET_CHARS = 120
@@ -116,6 +118,8 @@ class Searcher:
         self.max_page_size = min(max_page_size, MAX_PAGE_SIZE)
         self._semantic_available: bool | None = None
         self._last_vector: tuple[str, np.ndarray] | None = None
+        self._suggest_index: SuggestIndex | None = None
+        self._suggest_lock = threading.Lock()
         limit_blas_threads()   # see embeddings/threads.py: 100x slower hybrid queries otherwise
 
     # ------------------------------------------------------------------ public API
@@ -215,6 +219,20 @@ class Searcher:
         if len(timeline) < 2:
             timeline = []
         return CaseDetail(**record, timeline=timeline, url=case_url(case_id))
+
+    def suggest(self, q: str, limit: int = 10) -> SuggestResponse:
+        """Search-box completions from the corpus vocabulary (engine/suggest.py)."""
+        entries = self.suggest_index().suggest(q, limit)
+        return SuggestResponse(q=q, suggestions=[Suggestion(text=e.text, kind=e.kind.value, count=e.count)
+                                                 for e in entries])
+
+    def suggest_index(self) -> SuggestIndex:
+        """Built on first use (one pass over the records) and kept for this index's life."""
+        if self._suggest_index is None:
+            with self._suggest_lock:
+                if self._suggest_index is None:
+                    self._suggest_index = build_suggest_index(self.backend)
+        return self._suggest_index
 
     def facets(self) -> FacetsResponse:
         empty = ParsedQuery(raw="")
@@ -398,6 +416,24 @@ class Searcher:
     def _same_project(self, record: dict[str, Any]) -> list[dict[str, Any]]:
         records = self.backend.fetch(self.backend.same_project(record["id"])).values()
         return sorted(records, key=lambda r: (r["meeting_date"], r["number"], r["id"]))
+
+
+def build_suggest_index(backend: SearchBackend) -> SuggestIndex:
+    """The suggestion vocabulary of one index: its records' terms, plus the synonym file's words
+    counted by the cases that contain them literally (a quoted phrase: no synonym expansion)."""
+    from analyzers.synonyms import synonym_file_texts
+    from engine.suggest import SuggestionKind, synonym_words
+
+    extra = []
+    for text in synonym_file_texts():
+        for word in synonym_words(text):
+            if '"' in word:
+                continue
+            parsed = parse_query(f'"{word}"')
+            if parsed.groups:
+                count = backend.keyword(parsed, Filters(), Sort.relevance, 0, 0).total
+                extra.append((word, SuggestionKind.synonym, count))
+    return SuggestIndex.from_records(backend.records(), extra)
 
 
 def _floor(ranked: Ranked, relative: float = 0.0) -> Ranked:

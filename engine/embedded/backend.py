@@ -6,7 +6,7 @@ import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import tantivy
@@ -167,6 +167,17 @@ class EmbeddedBackend:
         if ordinal is None or self.vectors is None:
             return None
         return np.asarray(self.vectors.case_vectors[ordinal], dtype=np.float32)
+
+    def passage_vectors(self, case_id: str) -> np.ndarray | None:
+        ordinal = self.store.ord_of.get(case_id)
+        if ordinal is None or self.vectors is None:
+            return None
+        start = self.vectors.passage_start
+        return np.asarray(self.vectors.passages[int(start[ordinal]):int(start[ordinal + 1])], dtype=np.float32)
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        for ordinal in range(len(self.store)):
+            yield self.store.record(ordinal)
 
     def same_project(self, case_id: str) -> list[str]:
         """Ids of cases sharing the case's normalised 事業名 (including itself)."""

@@ -8,11 +8,11 @@ every call opens its request afresh through the client's connection pool).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
-from opensearchpy import OpenSearch
+from opensearchpy import OpenSearch, helpers
 from opensearchpy import exceptions as osx
 
 from contract import provenance
@@ -21,7 +21,7 @@ from contract.query import ParsedQuery
 from engine.api_params import ParamError
 from engine.opensearch import query as dsl
 from engine.opensearch.client import make_client, unavailable_on_failure
-from engine.opensearch.schema import CASE_VECTOR, RECORD
+from engine.opensearch.schema import CASE_VECTOR, PASSAGES, RECORD
 from engine.opensearch.settings import OpenSearchSettings
 
 
@@ -157,6 +157,22 @@ class OpenSearchBackend:
                 return None
         vec = res.get("_source", {}).get(CASE_VECTOR)
         return None if vec is None else np.asarray(vec, dtype=np.float32)
+
+    def passage_vectors(self, case_id: str) -> np.ndarray | None:
+        with unavailable_on_failure(self.settings.url):
+            try:
+                res = self.client.get(index=self.alias, id=case_id, _source_includes=[PASSAGES])
+            except osx.NotFoundError as exc:
+                self._raise_if_no_index(exc)
+                return None
+        passages = sorted(res.get("_source", {}).get(PASSAGES) or [], key=lambda p: p.get("n", 0))
+        return np.asarray([p["vector"] for p in passages], dtype=np.float32) if passages else None
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        with unavailable_on_failure(self.settings.url):
+            for doc in helpers.scan(self.client, index=self.alias, query={"query": {"match_all": {}}},
+                                    _source_includes=[RECORD], size=1000):
+                yield doc["_source"][RECORD]
 
     def info(self) -> dict[str, Any]:
         with unavailable_on_failure(self.settings.url):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from analyzers.diff import WordDiff, word_diff
-from engine.models import CaseDetail
+from engine.api_models import CaseDetail
 from service.deps import get_searcher
 from service.rendering import compare_url, jdate, render
 
