@@ -159,3 +159,29 @@ class Suggestion(BaseModel):
 class SuggestResponse(BaseModel):
     q: str
     suggestions: list[Suggestion]
+
+
+# ---------------------------------------------------------------- precedents from a draft
+
+class AlignedPair(BaseModel):
+    draft_index: int = Field(description="0-based index of the draft passage")
+    draft: str = Field(description="The draft passage, HTML-escaped, shared words in <mark>")
+    case: str = Field(description="The case's passage it aligns with, HTML-escaped, shared words in <mark>")
+    score: float = Field(description="Cosine of the two passages (by=meaning) or word overlap (by=words)")
+    by: str = Field(description="meaning (embeddings) or words (shared words; draft passages past the embedding budget)")
+
+
+class PrecedentHit(Hit):
+    semantic: float = Field(description="Best cosine between a draft passage and a passage of the case")
+    project_coverage: float = Field(description="Share of the case's 事業名 found in the draft (0–1)")
+    pairs: list[AlignedPair] = Field(default_factory=list, description="Draft passages aligned with the case's passages")
+
+
+class PrecedentsResponse(BaseModel):
+    passages: int = Field(description="Passages the draft was cut into")
+    embedded: int = Field(description="Passages embedded (the first ones, up to the per-request budget)")
+    filters: dict[str, list[str]] = Field(default_factory=dict)
+    total: int = Field(description="Number of cases returned")
+    size: int
+    took_ms: float
+    hits: list[PrecedentHit]

@@ -109,6 +109,9 @@ def param_error(errors: Sequence[Mapping[str, Any]], *, max_size: int = MAX_PAGE
     if name in ("mode", "sort", "page"):
         return _param(f"invalid_{name}")
     if name == "size":
+        bound = (err.get("ctx") or {}).get("le")    # a model's own cap (precedents: 20) when lower
+        if isinstance(bound, int):
+            max_size = min(max_size, bound)
         return _param("size_too_large" if kind == "less_than_equal" else "invalid_size", max_size=max_size)
     if name in ("date_from", "date_to"):
         return _param("invalid_date", name=name)
@@ -281,3 +284,24 @@ class SimilarParams(FilterParams):
     """A similar-cases request: filters like a search, and how many cases."""
 
     size: int = Field(default=DEFAULT_SIMILAR_SIZE, ge=1, le=MAX_PAGE_SIZE, description="How many similar cases")
+
+
+# ---------------------------------------------------------------- precedents from a draft
+
+MAX_DRAFT_CHARS = 20_000     # longer drafts are refused with 413 (not cut)
+MAX_PRECEDENTS = 20          # each returned case is aligned passage by passage
+
+
+class PrecedentsRequest(FilterParams):
+    """POST /api/precedents body: the draft, the search filters (same names, meaning and checks as
+    /api/search's query parameters, as JSON lists), cases to leave out and how many to return.
+    Unknown keys are refused (a JSON body is written by a program: a typo is a bug)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str = Field(description=(
+        f"The draft (plain text, up to {MAX_DRAFT_CHARS:,} characters; longer is refused with 413 draft_too_long)"),
+        examples=["区では、住民記録システムを標準準拠システムへ移行し、ガバメントクラウドで運用する。"
+                  "移行業務及び運用保守業務を委託し、委託業者から再委託の申し入れがあった。"])
+    exclude: tuple[str, ...] = Field(default=(), max_length=MAX_FILTER_VALUES, description="Case ids to leave out")
+    size: int = Field(default=10, ge=1, le=MAX_PRECEDENTS, description=f"How many cases (1–{MAX_PRECEDENTS})")

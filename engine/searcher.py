@@ -39,10 +39,11 @@ from embeddings.base import Embedder
 from embeddings.threads import limit_blas_threads
 from engine import ranking
 from engine.api_models import (
+    AlignedPair, PrecedentHit, PrecedentsResponse,
     CaseDetail, FacetsResponse, FacetValue, Health, Highlights, Hit, QueryEcho, SearchResponse, SimilarResponse,
     Suggestion, SuggestResponse, TimelineEntry,
 )
-from engine.api_params import MAX_PAGE_SIZE, NotFoundError, SearchParams, SimilarParams
+from engine.api_params import MAX_DRAFT_CHARS, MAX_PAGE_SIZE, NotFoundError, ParamError, SearchParams, SimilarParams
 from engine.fusion import rrf
 from engine.suggest import SuggestIndex
 
@@ -219,6 +220,32 @@ class Searcher:
         if len(timeline) < 2:
             timeline = []
         return CaseDetail(**record, timeline=timeline, url=case_url(case_id))
+
+    def precedents(self, text: str, filters: Filters, size: int = 10, exclude: tuple[str, ...] = (),
+                   guard=None) -> PrecedentsResponse:
+        """The cases most like a draft, with aligned passage pairs (engine/precedents.py)."""
+        from engine import precedents as P
+        started = time.perf_counter()
+        if len(text) > MAX_DRAFT_CHARS:
+            raise DraftTooLong("draft_too_long", f"text must be at most {MAX_DRAFT_CHARS:,} characters")
+        if not text.strip():
+            raise ParamError("empty_draft", "text is empty")
+        if not self.semantic_available:
+            raise BackendUnavailable("precedents need embeddings: the index has none")
+        passages, found = P.find_precedents(self.backend, self.embedder, text, filters, int(size),
+                                            exclude=tuple(exclude), guard=guard)
+        empty = ParsedQuery(raw="")
+        hits = []
+        for p in found:
+            hit = self._hit(p.record, p.score, empty)
+            hits.append(PrecedentHit(**hit.model_dump(), semantic=p.semantic, project_coverage=p.coverage,
+                                     pairs=[AlignedPair(draft_index=x.draft_index, draft=x.draft_html,
+                                                        case=x.case_html, score=x.score, by=x.by)
+                                            for x in p.pairs]))
+        return PrecedentsResponse(
+            passages=len(passages), embedded=sum(1 for p in passages if p.vector is not None),
+            filters={k: list(v) for k, v in filters.selected.items() if v}, total=len(hits), size=int(size),
+            took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits)
 
     def suggest(self, q: str, limit: int = 10) -> SuggestResponse:
         """Search-box completions from the corpus vocabulary (engine/suggest.py)."""
@@ -416,6 +443,12 @@ class Searcher:
     def _same_project(self, record: dict[str, Any]) -> list[dict[str, Any]]:
         records = self.backend.fetch(self.backend.same_project(record["id"])).values()
         return sorted(records, key=lambda r: (r["meeting_date"], r["number"], r["id"]))
+
+
+class DraftTooLong(ParamError):
+    """A draft over the length limit: 413, like any oversized request body."""
+
+    status = 413
 
 
 def build_suggest_index(backend: SearchBackend) -> SuggestIndex:

@@ -18,7 +18,7 @@ from council_search.settings import Settings, get_settings
 from service import errors
 from service.deps import SearcherHolder
 from service.rendering import STATIC_DIR
-from service.routers import cases, compare, feed, meta, pages, search, suggest
+from service.routers import cases, compare, feed, meta, pages, precedents, search, suggest
 from service.security import SecurityHeadersMiddleware
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def create_app(searcher: "Searcher | None" = None, settings: Settings | None = N
     # Result pages are ~50 KB of repetitive Japanese HTML; ward networks and phones are slow.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.add_middleware(SecurityHeadersMiddleware)
-    for module in (search, cases, suggest, feed, meta, pages, compare):
+    for module in (search, cases, precedents, suggest, feed, meta, pages, compare):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _document_errors_truthfully(app)

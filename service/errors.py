@@ -34,6 +34,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing or wrong bearer token",
         403: "Write endpoints are disabled (no admin token configured)",
         404: "Unknown case id",
+        413: "Draft longer than 20,000 characters (code draft_too_long)",
         503: "Search backend unavailable",
     }
     return {s: {"model": ErrorResponse, "description": text.get(s, "Error")} for s in statuses}
@@ -44,7 +45,7 @@ def _wants_html(request: Request) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/healthz", "/openapi", "/opensearch", "/static/")):
         return False
-    if path in ("/", "/compare") or path.startswith("/cases/"):
+    if path in ("/", "/compare", "/precedents") or path.startswith("/cases/"):
         return True
     return "text/html" in request.headers.get("accept", "")
 
