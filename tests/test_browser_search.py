@@ -154,7 +154,8 @@ def test_keyboard_only(browser, server):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     assert page.evaluate("document.activeElement.textContent") == "本文へスキップ"
-    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")   # the site name
+    page.keyboard.press("Tab")   # 下書きから類似案件を探す
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "q"
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
@@ -198,6 +199,8 @@ def test_real_server_refuses_a_10000_character_query_with_json(server):
 @pytest.mark.parametrize("path", [
     "/", "/?q=%E5%86%8D%E5%A7%94%E8%A8%97&department=%E6%88%B8%E7%B1%8D%E4%BD%8F%E6%B0%91%E8%AA%B2",
     "/cases/shinjuku-privacy-council-2023-003", "/docs", "/?mode=bad", "/no-such-page",
+    "/precedents", "/compare?a=shinjuku-privacy-council-2023-003&b=shinjuku-privacy-council-2023-031",
+    "/?q=%E5%A7%94%E8%A8%97",
 ])
 def test_axe_finds_no_accessibility_violations(browser, server, path):
     """axe-core (shipped inside the axe-playwright-python wheel) audits the rendered page: WCAG 2.1
