@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from embeddings.passages import case_passages, split_passages
 from engine import ranking
 from contract.backend import BackendUnavailable, Filters, SearchBackend
 
-EMBED_BUDGET_CHARS = 2_000        # embedded per request (5 passages of 400): bounded cost
+EMBED_BUDGET_CHARS = 1_200        # embedded per request (3 passages of 400): bounded cost
 NEIGHBOURS_PER_PASSAGE = 100      # each embedded draft passage's nearest cases (the candidate pool)
 PROJECT_WEIGHT = 0.02             # measured: docs/quality.md "Precedents from a draft"
 MAX_PAIRS = 5                     # aligned passage pairs shown per case
@@ -49,6 +50,7 @@ class DraftPassage:
     index: int
     text: str
     vector: np.ndarray | None      # None past the embedding budget
+    words: frozenset[str] = frozenset()   # its content words (normalised), for alignment
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,8 @@ def embed_draft(passages: Sequence[str], embedder: Embedder,
                 vectors = embedder.embed_passages(chosen)
         else:
             vectors = embedder.embed_passages(chosen)
-    return [DraftPassage(i, p, vectors[i] if i < len(chosen) else None) for i, p in enumerate(passages)]
+    return [DraftPassage(i, p, vectors[i] if i < len(chosen) else None, frozenset(_content_set(p)))
+            for i, p in enumerate(passages)]
 
 
 # ---------------------------------------------------------------- scoring
@@ -149,8 +152,13 @@ def semantic_scores(backend: SearchBackend, passages: Sequence[DraftPassage], fi
 
 # ---------------------------------------------------------------- alignment
 
+@lru_cache(maxsize=65_536)
+def _word_key(token: str) -> str:
+    return normalize(token).replace(" ", "")
+
+
 def _word_keys(tokens: list[str]) -> list[str]:
-    return [normalize(t).replace(" ", "") for t in tokens]
+    return [_word_key(t) for t in tokens]
 
 
 def _content(key: str) -> bool:
@@ -197,7 +205,7 @@ def align(passages: Sequence[DraftPassage], record: dict[str, Any], case_vectors
     words = [_content_set(t) for t in shown]
     candidates: list[tuple[float, int, int, str]] = []
     for p in passages:
-        draft_words = _content_set(p.text)
+        draft_words = p.words
         if p.vector is not None and usable:
             sims = case_vectors @ p.vector
             j = int(np.argmax(sims))
@@ -216,7 +224,7 @@ def align(passages: Sequence[DraftPassage], record: dict[str, Any], case_vectors
             continue
         used.add(j)
         draft_text, case_text = by_index[i].text, shown[j]
-        shared = _content_set(draft_text) & words[j]
+        shared = by_index[i].words & words[j]
         pairs.append(Pair(i, mark_shared(draft_text, shared), mark_shared(case_text, shared), round(score, 4), by))
         if len(pairs) >= max_pairs:
             break

@@ -7,9 +7,10 @@ normalisation (widths, case, 異体字, ・ and spaces inside words) plus hiraga
 match only themselves). A phrase is found by its start and by the start of any word inside it
 (クラウド finds ガバメントクラウド), starts first.
 
-Cost: the vocabulary is built once per index (a pass over the records); a lookup is a dict hit for
-keys of up to PREFIX_TABLE_CHARS characters, else a binary search over the sorted keys: no scan of
-the vocabulary per keystroke (bench/bench_suggest.py).
+Cost: the vocabulary is built once per index (a pass over the records). A lookup is a binary search
+over the sorted keys and a partial sort (numpy) of the ranks in the matching range; the few short
+prefixes that match a large share of the keys have their lists made at build time. No scan of the
+vocabulary per keystroke (bench/bench_suggest.py).
 """
 from __future__ import annotations
 
@@ -20,11 +21,13 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Iterable, Iterator
 
+import numpy as np
+
 from analyzers import normalize
 from analyzers.sentence import content_chunks, surface_tokens
 
-PREFIX_TABLE_CHARS = 3     # keys up to this long are answered from precomputed top lists
-TABLE_DEPTH = 20           # entries kept per precomputed prefix (the API returns at most MAX_LIMIT)
+PREFIX_TABLE_CHARS = 3     # prefixes up to this long may get a precomputed top list ...
+LARGE_RANGE = 2000         # ... when more keys than this start with them
 MAX_LIMIT = 20
 MIN_PHRASE_CHARS = 3       # shorter title chunks (利用, 対応) are not phrases anyone completes
 _HIRAGANA = {cp: cp + 0x60 for cp in range(0x3041, 0x3097)}
@@ -118,34 +121,53 @@ def case_terms(record: dict[str, Any], phrases: dict[str, list[str]] | None = No
 class SuggestIndex:
     def __init__(self, entries: Iterable[Entry]):
         self.entries: list[Entry] = sorted(entries, key=lambda e: (-e.count, len(e.text), e.text))
-        keys: list[tuple[str, int, int]] = []   # (key, 0 = phrase start / 1 = a word inside, entry)
+        keys: list[tuple[str, int]] = []
+        n = len(self.entries)
         for i, entry in enumerate(self.entries):
             for start, key in enumerate(_keys(entry.text)):
-                keys.append((key, 1 if start else 0, i))
+                # rank: phrase starts before words inside; entries are stored best first (most cases)
+                keys.append((key, i + (n if start else 0)))
         keys.sort()
-        self._keys = [k for k, _, _ in keys]
-        self._refs = [(inner, i) for _, inner, i in keys]
-        # Top lists for short keys, where a prefix range can cover much of the vocabulary.
-        table: dict[str, list[tuple[int, int]]] = {}
-        for key, (inner, i) in zip(self._keys, self._refs):
-            for n in range(1, min(PREFIX_TABLE_CHARS, len(key)) + 1):
-                table.setdefault(key[:n], []).append((inner, i))
-        self._table = {prefix: _rank(refs, TABLE_DEPTH) for prefix, refs in table.items()}
+        self._keys = [k for k, _ in keys]
+        self._ranks = np.fromiter((r for _, r in keys), dtype=np.int64, count=len(keys))
+        # Prefixes whose key range is large (a character or two of a common word) are answered from
+        # lists made here; any other range is small enough to rank at lookup time.
+        self._top: dict[str, list[int]] = {}
+        for prefix in {k[:m] for k in self._keys for m in range(1, min(PREFIX_TABLE_CHARS, len(k)) + 1)}:
+            lo, hi = self._range(prefix)
+            if hi - lo > LARGE_RANGE:
+                self._top[prefix] = self._rank(lo, hi, MAX_LIMIT)
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def _range(self, key: str) -> tuple[int, int]:
+        return bisect.bisect_left(self._keys, key), bisect.bisect_left(self._keys, key + "\U0010ffff")
+
+    def _rank(self, lo: int, hi: int, limit: int) -> list[int]:
+        """The best `limit` entries among keys lo..hi (an entry once)."""
+        ranks = self._ranks[lo:hi]
+        want = limit * 3   # an entry can own several keys in one range
+        if len(ranks) > want:
+            ranks = ranks[np.argpartition(ranks, want)[:want]]
+        out: list[int] = []
+        n = len(self.entries)
+        for r in np.sort(ranks).tolist():
+            i = r % n if n else r
+            if i not in out:
+                out.append(i)
+                if len(out) == limit:
+                    break
+        return out
 
     def suggest(self, q: str, limit: int = 10) -> list[Entry]:
         key = suggest_key(q)
         if not key:
             return []
         limit = max(1, min(limit, MAX_LIMIT))
-        if len(key) <= PREFIX_TABLE_CHARS:
-            ranked = self._table.get(key, [])
-        else:
-            lo = bisect.bisect_left(self._keys, key)
-            hi = bisect.bisect_left(self._keys, key + "\U0010ffff")
-            ranked = _rank(self._refs[lo:hi], limit)
+        ranked = self._top.get(key)
+        if ranked is None:
+            ranked = self._rank(*self._range(key), limit)
         return [self.entries[i] for i in ranked[:limit]]
 
     @classmethod
@@ -177,20 +199,6 @@ def _keys(text: str) -> Iterator[str]:
             yield key
         if start >= 40:   # bounded work for a pathological 事業名
             break
-
-
-def _rank(refs: list[tuple[int, int]], depth: int) -> list[int]:
-    """Entries for a prefix: phrase starts before inner words; entries are stored best first (most
-    cases), so the entry index orders within each group. One entry once."""
-    out: list[int] = []
-    seen: set[int] = set()
-    for _, i in sorted(refs):
-        if i not in seen:
-            seen.add(i)
-            out.append(i)
-            if len(out) >= depth:
-                break
-    return out
 
 
 def synonym_words(text: str) -> list[str]:

@@ -76,6 +76,8 @@ def _calls(b: OpenSearchBackend, case_id: str):
         "match_ids": lambda: b.match_ids(q, Filters(), [case_id]),
         "same_project": lambda: b.same_project(case_id),
         "knn": lambda: b.knn(np.ones(4, np.float32) / 2, Filters(), 5),
+        "passage_vectors": lambda: b.passage_vectors(case_id),
+        "records": lambda: list(b.records()),
     }
 
 
@@ -94,6 +96,18 @@ def test_case_vector_round_trips(loaded):
     assert got.dtype == np.float32 and got.shape == (4,)
     np.testing.assert_allclose(got, docs[5].case_vector, rtol=1e-6)
     assert b.case_vector("no-such-case") is None
+
+
+def test_passage_vectors_and_records_round_trip(loaded):
+    clone, docs = loaded
+    b = _backend(clone.url, clone.alias)
+    got = b.passage_vectors(docs[5].id)
+    assert got.dtype == np.float32 and got.shape == (2, 4)
+    np.testing.assert_allclose(got, docs[5].passage_vectors, rtol=1e-6)   # in passage order
+    assert b.passage_vectors("no-such-case") is None
+    records = list(b.records())
+    assert sorted(r["id"] for r in records) == sorted(d.id for d in docs)
+    assert all(r["title"] for r in records)
 
 
 def test_every_primitive_is_unavailable_while_the_cluster_is_down_and_recovers(loaded, proxy):
