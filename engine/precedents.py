@@ -38,7 +38,7 @@ from embeddings.passages import case_passages, split_passages
 from engine import ranking
 from contract.backend import BackendUnavailable, Filters, SearchBackend
 
-EMBED_BUDGET_CHARS = 1_200        # embedded per request (3 passages of 400): bounded cost
+EMBED_BUDGET_CHARS = 800            # embedded per request (2 passages of 400): bounded cost; MAP unchanged
 NEIGHBOURS_PER_PASSAGE = 100      # each embedded draft passage's nearest cases (the candidate pool)
 PROJECT_WEIGHT = 0.02             # measured: docs/quality.md "Precedents from a draft"
 MAX_PAIRS = 5                     # aligned passage pairs shown per case

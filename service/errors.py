@@ -35,6 +35,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "Write endpoints are disabled (no admin token configured)",
         404: "Unknown case id",
         413: "Draft longer than 20,000 characters (code draft_too_long)",
+        415: "Body not sent as application/json (code json_required)",
         503: "Search backend unavailable",
     }
     return {s: {"model": ErrorResponse, "description": text.get(s, "Error")} for s in statuses}
@@ -48,6 +49,11 @@ def _wants_html(request: Request) -> bool:
     if path in ("/", "/compare", "/precedents") or path.startswith("/cases/"):
         return True
     return "text/html" in request.headers.get("accept", "")
+
+
+def _is_json(request: Request) -> bool:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
 def error_response(request: Request, status: int, code: str, message: str,
@@ -68,6 +74,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        if request.method == "POST" and not _is_json(request):
+            # JSON bodies only: FastAPI does not parse another content type as JSON, and a
+            # cross-site form cannot send application/json without a CORS preflight.
+            return error_response(request, 415, "json_required", "send the body as Content-Type: application/json")
         # FastAPI validated the query model of engine/api_params.py: the same mapping as the CLI's.
         err = param_error(exc.errors(), max_size=request.app.state.settings.max_page_size)
         return error_response(request, err.status, err.code, err.message)

@@ -78,7 +78,7 @@ def test_json_only(client):
     for headers, content in (({"content-type": "text/plain"}, json.dumps({"text": "委託"})),
                              ({"content-type": "application/x-www-form-urlencoded"}, "text=%E5%A7%94%E8%A8%97")):
         r = client.post("/api/precedents", content=content, headers=headers)
-        assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_parameter"
+        assert r.status_code == 415 and r.json()["error"]["code"] == "json_required"
 
 
 def test_marks_are_escaped():

@@ -34,7 +34,7 @@ def _run(request: Request, body: PrecedentsRequest) -> PrecedentsResponse:
     return get_searcher(request).precedents(body.text, body.to_filters(), body.size, body.exclude)
 
 
-@router.post("/api/precedents", response_model=PrecedentsResponse, responses=error_responses(400, 413, 503),
+@router.post("/api/precedents", response_model=PrecedentsResponse, responses=error_responses(400, 413, 415, 503),
              summary="Cases most like a draft, each with the draft's passages aligned to the case's")
 def precedents_api(request: Request, body: Annotated[PrecedentsRequest, Body()]) -> PrecedentsResponse:
     return _run(request, body)
