@@ -120,6 +120,19 @@ def test_similar_cases_agree(embedded_searcher, os_searcher):
         assert rec.id not in {h.id for h in o.hits}
 
 
+def test_precedents_and_suggestions_agree(embedded_searcher, os_searcher):
+    """Precedents from a draft (k-NN per draft passage, passage vectors for the alignment) and the
+    suggestion vocabulary (every record, synonym counts by keyword) give the same answers."""
+    from contract.backend import Filters
+    later = next(r for r in records() if r.number == 31)
+    e = embedded_searcher.precedents(later.body, Filters(), 5, exclude=(later.id,))
+    o = os_searcher.precedents(later.body, Filters(), 5, exclude=(later.id,))
+    assert [h.id for h in o.hits] == [h.id for h in e.hits]
+    assert [[p.case for p in h.pairs] for h in o.hits] == [[p.case for p in h.pairs] for h in e.hits]
+    for q in ("がば", "富士", "戸籍", "ｸﾗｳﾄﾞ"):
+        assert os_searcher.suggest(q) == embedded_searcher.suggest(q)
+
+
 def test_similar_with_filter(embedded_searcher, os_searcher):
     rec = records()[0]
     flt = {"category": ["業務委託"]}

@@ -148,31 +148,33 @@ class OpenSearchBackend:
                 out[d["_id"]] = d["_source"][RECORD]
         return out
 
-    def case_vector(self, case_id: str) -> np.ndarray | None:
+    def _stored(self, case_id: str, field: str) -> Any:
+        """One field of a case's stored source, or None for an unknown case."""
         with unavailable_on_failure(self.settings.url):
             try:
-                res = self.client.get(index=self.alias, id=case_id, _source_includes=[CASE_VECTOR])
+                res = self.client.get(index=self.alias, id=case_id, _source_includes=[field])
             except osx.NotFoundError as exc:
                 self._raise_if_no_index(exc)
                 return None
-        vec = res.get("_source", {}).get(CASE_VECTOR)
+        return res.get("_source", {}).get(field)
+
+    def case_vector(self, case_id: str) -> np.ndarray | None:
+        vec = self._stored(case_id, CASE_VECTOR)
         return None if vec is None else np.asarray(vec, dtype=np.float32)
 
     def passage_vectors(self, case_id: str) -> np.ndarray | None:
-        with unavailable_on_failure(self.settings.url):
-            try:
-                res = self.client.get(index=self.alias, id=case_id, _source_includes=[PASSAGES])
-            except osx.NotFoundError as exc:
-                self._raise_if_no_index(exc)
-                return None
-        passages = sorted(res.get("_source", {}).get(PASSAGES) or [], key=lambda p: p.get("n", 0))
+        passages = sorted(self._stored(case_id, PASSAGES) or [], key=lambda p: p.get("n", 0))
         return np.asarray([p["vector"] for p in passages], dtype=np.float32) if passages else None
 
     def records(self) -> Iterator[dict[str, Any]]:
         with unavailable_on_failure(self.settings.url):
-            for doc in helpers.scan(self.client, index=self.alias, query={"query": {"match_all": {}}},
-                                    _source_includes=[RECORD], size=1000):
-                yield doc["_source"][RECORD]
+            try:
+                for doc in helpers.scan(self.client, index=self.alias, query={"query": {"match_all": {}}},
+                                        _source_includes=[RECORD], size=1000):
+                    yield doc["_source"][RECORD]
+            except osx.NotFoundError as exc:
+                self._raise_if_no_index(exc)
+                raise
 
     def info(self) -> dict[str, Any]:
         with unavailable_on_failure(self.settings.url):
