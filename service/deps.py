@@ -3,6 +3,7 @@ validated parameters (the models are engine/api_params.py's, shared with the CLI
 same everywhere and a bad value gets the same error wherever it is given)."""
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +12,8 @@ from fastapi import Query, Request
 from contract.backend import BackendUnavailable
 from council_search.settings import Settings
 from engine.api_params import SearchParams, SimilarParams, check_page_size
+
+log = logging.getLogger("council_search.service")
 
 if TYPE_CHECKING:  # engine.searcher imports the analyzers and embedders: not needed to define routes
     from engine.searcher import Searcher
@@ -58,11 +61,22 @@ class SearcherHolder:
         from engine.loader import load_searcher
         try:
             # Never build inside a request: `council-search serve` / `index` build; the app only opens.
-            return load_searcher(self.settings)
+            searcher = load_searcher(self.settings)
         except BackendUnavailable:
             raise
         except OSError as exc:  # no index built yet (IndexMissing), or the index dir is unreadable
             raise BackendUnavailable(f"index not available: {exc}") from exc
+        # The search-box vocabulary is a pass over every record (seconds at 100k cases): made in the
+        # background now rather than by the first person to type.
+        threading.Thread(target=_warm_suggestions, args=(searcher,), name="suggest-vocabulary", daemon=True).start()
+        return searcher
+
+
+def _warm_suggestions(searcher: "Searcher") -> None:
+    try:
+        searcher.suggest_index()
+    except Exception as exc:   # e.g. OpenSearch went away: the first /api/suggest retries and says so
+        log.warning("suggestion vocabulary not built in the background: %s", exc)
 
 
 def get_searcher(request: Request) -> "Searcher":
