@@ -4,6 +4,11 @@ Each analysed text field is indexed twice from the analyzers' pre-tokenised stre
 spaces and split again by tantivy's `whitespace` tokenizer (positions kept for phrases):
   <field>__m  morphological tokens (whole words; ranks precise matches higher)
   <field>__b  character bigrams (substring recall: 委託 finds 業務委託)
+and once more combined:
+  all__b      the bigram streams of every text field, one after another with FIELD_GAP separator
+              tokens between fields (so no phrase can span two fields): the match-only passes
+              (facet counts, membership, the match constraint of the ranked pass) run one phrase
+              per query variant here instead of a union of eight per-field phrases.
 Single-character query variants are matched with a regex over the bigram terms, so no third
 (unigram) copy of every text is needed.
 Facets are raw keyword fields (multi-valued, fast, for terms aggregations); `meeting_date` is a
@@ -17,7 +22,12 @@ import tantivy
 from contract.backend import FACETS
 from contract.document import TEXT_FIELDS
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+ALL_BIGRAMS = "all__b"
+# Separator tokens between fields in ALL_BIGRAMS. A bigram phrase's kept tokens are at most 2
+# positions apart (query._bigram_chain), so a gap of 3 positions can never be bridged. "|" is never
+# a real token (bigram and morph tokens contain a letter or digit).
+FIELD_GAP = " | | | "
 
 
 def morph_field(name: str) -> str:
@@ -41,6 +51,7 @@ def build_schema() -> tantivy.Schema:
     for name in TEXT_FIELDS:
         sb.add_text_field(morph_field(name), tokenizer_name="whitespace", index_option="position")
         sb.add_text_field(bigram_field(name), tokenizer_name="whitespace", index_option="position")
+    sb.add_text_field(ALL_BIGRAMS, tokenizer_name="whitespace", index_option="position")
     for name in FACETS:
         sb.add_text_field(facet_field(name), tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_date_field("meeting_date", indexed=True, fast=True)

@@ -20,7 +20,9 @@ from contract.backend import FACETS
 from contract.document import TEXT_FIELDS, IndexDocument
 from contract.writer import BuildInfo
 from engine.embedded import layout
-from engine.embedded.schema import SCHEMA_VERSION, bigram_field, build_schema, facet_field, morph_field
+from engine.embedded.schema import (
+    ALL_BIGRAMS, FIELD_GAP, SCHEMA_VERSION, bigram_field, build_schema, facet_field, morph_field,
+)
 
 WRITER_HEAP = 256_000_000
 
@@ -90,6 +92,7 @@ class EmbeddedWriter:
             if doc.project_key:
                 tdoc.add_text("project_key", doc.project_key)
             joined = getattr(doc.streams, "joined", None)   # indexer.prepare.JoinedStreams
+            all_bigrams: list[str] = []
             for name in TEXT_FIELDS:
                 if joined is not None:
                     if name not in joined:
@@ -104,6 +107,9 @@ class EmbeddedWriter:
                     tdoc.add_text(morph_field(name), morph)
                 if bigram:
                     tdoc.add_text(bigram_field(name), bigram)
+                    all_bigrams.append(bigram)
+            if all_bigrams:
+                tdoc.add_text(ALL_BIGRAMS, FIELD_GAP.join(all_bigrams))
             for name in FACETS:
                 for value in doc.facets.get(name, ()):
                     tdoc.add_text(facet_field(name), value)
