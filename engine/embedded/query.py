@@ -18,7 +18,9 @@ from contract.backend import Filters
 from contract.document import TEXT_FIELDS
 from contract.query import ParsedQuery, Term, Variant
 from engine import ranking
-from engine.embedded.schema import bigram_field, facet_field, morph_field
+from contract.backend import Filters
+from engine.embedded.schema import ALL_BIGRAMS, bigram_field, facet_field, morph_field
+from contract.document import TEXT_FIELDS
 
 CASE_NUMBER_BOOST = 1000.0
 
@@ -54,12 +56,13 @@ def _single_char(schema: tantivy.Schema, field: str, char: str) -> Query:
 
 
 def _bigram_query(schema: tantivy.Schema, field: str, variant: Variant) -> Query | None:
+    """The variant's bigram match in one tantivy bigram field (`field` is the tantivy name)."""
     streams = variant.streams
     if streams.bigram:
-        return _bigram_chain(schema, bigram_field(field), streams.bigram)
+        return _bigram_chain(schema, field, streams.bigram)
     chars = [u for u in streams.unigram if u and not u.isspace()]
     if len(chars) == 1:
-        return _single_char(schema, bigram_field(field), chars[0])
+        return _single_char(schema, field, chars[0])
     return None
 
 
@@ -82,23 +85,41 @@ def _any(clauses: list[Query]) -> Query | None:
     return Query.boolean_query([(Occur.Should, c) for c in clauses])
 
 
+# Experiment switches (profiling only; removed once a shape is chosen).
+MATCH_SHAPE = "all"      # "all": match-only passes on all__b; "fields": union of per-field phrases
+RANKED_SHAPE = "fields"  # see variant_query
+SKIP_FIELDS: tuple[str, ...] = ()
+MORPH_ONLY_FIELDS: tuple[str, ...] = ()
+
+
 def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, weight: float = 1.0,
                   scoring: bool = True, within: tuple[Query, ...] = ()) -> Query | None:
     """One variant across all text fields. It matches where its bigram phrase occurs (substring
     semantics, the same rule the highlighter marks); whole-word (morphological) matches only add
     score. `scoring=False` builds the match-only query (facet counts, membership tests)."""
+    if not scoring and MATCH_SHAPE == "all":
+        return _within(_bigram_query(schema, ALL_BIGRAMS, variant), within)
     recall: list[Query] = []
     precision: list[Query] = []
     for field in TEXT_FIELDS:
+        if field in SKIP_FIELDS:
+            continue
         boost = ranking.FIELD_BOOSTS.get(field, 1.0) * weight
-        b = _within(_bigram_query(schema, field, variant), within)
-        if b is not None:
-            recall.append(Query.boost_query(b, boost * ranking.BIGRAM_WEIGHT) if scoring else b)
+        if field not in MORPH_ONLY_FIELDS:
+            b = _within(_bigram_query(schema, bigram_field(field), variant), within)
+            if b is not None:
+                recall.append(Query.boost_query(b, boost * ranking.BIGRAM_WEIGHT) if scoring else b)
         if scoring:
             m = _within(_sequence(schema, morph_field(field), variant.streams.morph,
                                   0 if phrase else ranking.MORPH_SLOP), within)
             if m is not None:
                 precision.append(Query.boost_query(m, boost * ranking.MORPH_WEIGHT))
+    if RANKED_SHAPE == "gate" and scoring:
+        gate = _within(_bigram_query(schema, ALL_BIGRAMS, variant), within)
+        if gate is None:
+            return None
+        return Query.boolean_query([(Occur.Must, Query.const_score_query(gate, 0.0))]
+                                   + [(Occur.Should, c) for c in recall + precision])
     must = _any(recall)
     if must is None:
         return None
