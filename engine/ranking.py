@@ -22,6 +22,13 @@ MORPH_WEIGHT = 2.0
 BIGRAM_WEIGHT = 1.0
 # Synonym variants count less than the user's own word.
 SYNONYM_WEIGHT = 0.7
+# A variant's match over all the text (the combined bigram field the match is decided on) scores
+# BM25 x this; it carries the long fields' substring matches. Measured in docs/quality.md (1.0: keyword
+# nDCG@10 0.8549, 1.5: 0.8559, 2.0: 0.8557; per-field phrases everywhere: 0.8561).
+ALL_TEXT_WEIGHT = 1.5
+# Long fields score whole-word (morphological) term queries only, no per-field phrases: a phrase
+# reads every position of its bigrams, and these fields hold ~90 % of the text (docs/benchmarks.md).
+LONG_FIELDS: tuple[str, ...] = ("body", "attachment")
 # Morphological tokens of a non-phrase multi-token variant may match with this many gaps
 # (ParsedQuery semantics: "may match in order"); the bigram phrase stays exact.
 MORPH_SLOP = 0

@@ -1,10 +1,10 @@
 """`ParsedQuery` + `Filters` → tantivy `Query` objects. User text never reaches tantivy's query
 parser: every clause is built from analysed tokens (term/phrase/regex queries).
 
-Per `contract.query`: groups are ANDed; a group is an OR of terms; a term is an OR of its
-variants; a variant matches a field through its bigram phrase (substring semantics, exactly what the
-highlighter marks) and scores extra through its morphological phrase; excluded terms are must_not
-over every text field.
+Per `analyzers.query_model`: groups are ANDed; a group is an OR of terms; a term is an OR of its
+variants; a variant matches through its bigram phrase in some text field (substring semantics,
+exactly what the highlighter marks; one phrase over the combined all-text field) and scores through
+per-field phrases and whole-word terms (`variant_query`); excluded terms are must_not.
 """
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ from contract.backend import Filters
 from contract.document import TEXT_FIELDS
 from contract.query import ParsedQuery, Term, Variant
 from engine import ranking
-from contract.backend import Filters
 from engine.embedded.schema import ALL_BIGRAMS, bigram_field, facet_field, morph_field
-from contract.document import TEXT_FIELDS
 
 CASE_NUMBER_BOOST = 1000.0
 
@@ -85,48 +83,39 @@ def _any(clauses: list[Query]) -> Query | None:
     return Query.boolean_query([(Occur.Should, c) for c in clauses])
 
 
-# Experiment switches (profiling only; removed once a shape is chosen).
-MATCH_SHAPE = "all"      # "all": match-only passes on all__b; "fields": union of per-field phrases
-RANKED_SHAPE = "fields"  # see variant_query
-SKIP_FIELDS: tuple[str, ...] = ()
-MORPH_ONLY_FIELDS: tuple[str, ...] = ()
-
-
 def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, weight: float = 1.0,
                   scoring: bool = True, within: tuple[Query, ...] = ()) -> Query | None:
-    """One variant across all text fields. It matches where its bigram phrase occurs (substring
-    semantics, the same rule the highlighter marks); whole-word (morphological) matches only add
-    score. `scoring=False` builds the match-only query (facet counts, membership tests)."""
-    if not scoring and MATCH_SHAPE == "all":
-        return _within(_bigram_query(schema, ALL_BIGRAMS, variant), within)
-    recall: list[Query] = []
-    precision: list[Query] = []
+    """One variant across all text fields. It matches where its bigram phrase occurs in some
+    field (substring semantics, the same rule the highlighter marks): one phrase over the combined
+    all-text bigram field (schema.ALL_BIGRAMS), which cannot match across a field boundary.
+    `scoring=False` is that match alone (facet counts, membership tests).
+
+    Scoring (measured at 100k cases, docs/benchmarks.md): the all-text match scores
+    ALL_TEXT_WEIGHT (BM25 over all the text), short fields add their boosted bigram and
+    whole-word phrases as before, and the long fields (ranking.LONG_FIELDS) add boosted
+    whole-word *term* queries, which read no positions. Per-field phrases over the long fields
+    were 60-75 % of a broad query's cost ("ガバメントクラウド 再委託" 44 -> 20 ms CPU)."""
+    match = _within(_bigram_query(schema, ALL_BIGRAMS, variant), within)
+    if match is None or not scoring:
+        return match
+    clauses: list[Query] = []
     for field in TEXT_FIELDS:
-        if field in SKIP_FIELDS:
-            continue
         boost = ranking.FIELD_BOOSTS.get(field, 1.0) * weight
-        if field not in MORPH_ONLY_FIELDS:
-            b = _within(_bigram_query(schema, bigram_field(field), variant), within)
-            if b is not None:
-                recall.append(Query.boost_query(b, boost * ranking.BIGRAM_WEIGHT) if scoring else b)
-        if scoring:
-            m = _within(_sequence(schema, morph_field(field), variant.streams.morph,
-                                  0 if phrase else ranking.MORPH_SLOP), within)
-            if m is not None:
-                precision.append(Query.boost_query(m, boost * ranking.MORPH_WEIGHT))
-    if RANKED_SHAPE == "gate" and scoring:
-        gate = _within(_bigram_query(schema, ALL_BIGRAMS, variant), within)
-        if gate is None:
-            return None
-        return Query.boolean_query([(Occur.Must, Query.const_score_query(gate, 0.0))]
-                                   + [(Occur.Should, c) for c in recall + precision])
-    must = _any(recall)
-    if must is None:
-        return None
-    should = _any(precision)
-    if should is None:
-        return must
-    return Query.boolean_query([(Occur.Must, must), (Occur.Should, should)])
+        if field in ranking.LONG_FIELDS:
+            tokens = tuple(dict.fromkeys(variant.streams.morph))
+            for token in tokens:
+                t = _within(Query.term_query(schema, morph_field(field), token), within)
+                clauses.append(Query.boost_query(t, boost * ranking.MORPH_WEIGHT / len(tokens)))
+            continue
+        b = _within(_bigram_query(schema, bigram_field(field), variant), within)
+        if b is not None:
+            clauses.append(Query.boost_query(b, boost * ranking.BIGRAM_WEIGHT))
+        m = _within(_sequence(schema, morph_field(field), variant.streams.morph,
+                              0 if phrase else ranking.MORPH_SLOP), within)
+        if m is not None:
+            clauses.append(Query.boost_query(m, boost * ranking.MORPH_WEIGHT))
+    return Query.boolean_query([(Occur.Must, Query.boost_query(match, weight * ranking.ALL_TEXT_WEIGHT))]
+                               + [(Occur.Should, c) for c in clauses])
 
 
 def term_query(schema: tantivy.Schema, term: Term, scoring: bool = True,
