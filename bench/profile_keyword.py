@@ -40,7 +40,7 @@ def per_field_query(schema, parsed, scoring: bool):
     from engine import ranking
     from engine.embedded import query as Q
     from engine.embedded.schema import bigram_field, morph_field
-    from indexer.document import TEXT_FIELDS
+    from contract.document import TEXT_FIELDS
 
     def variant(v, phrase, weight):
         recall, precision = [], []
@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from analyzers import parse_query
-    from engine.backend import FACETS, Filters
+    from contract.backend import FACETS, Filters
     from engine.embedded import query as Q
     from engine.embedded.backend import EmbeddedBackend
     from engine.embedded.schema import facet_field

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from analyzers import parse_query
-from engine.backend import Filters, Sort
+from contract.backend import Filters, Sort
 from scenarios import match_queries, oracle
 from scenarios.corpus import documents
 
@@ -33,8 +33,8 @@ def test_matched_sets_unchanged_since_before_the_redesign(backend, queries):
     if golden["corpus"] != match_queries.corpus_hash():
         pytest.skip("corpus/records changed since the golden file was written (regenerate it at the "
                     "pre-redesign commit to compare)")
-    assert set(golden["matched"]) == set(queries), "the query list changed: regenerate the golden file"
-    now = match_queries.matched_sets(backend, queries)
+    # the golden file's own queries (judged queries added since are covered by the oracle test)
+    now = match_queries.matched_sets(backend, list(golden["matched"]))
     changed = {q: (golden["matched"][q], ids) for q, ids in now.items() if ids != golden["matched"][q]}
     assert not changed
     assert sum(1 for ids in now.values() if ids) > 150   # not vacuous
@@ -53,3 +53,24 @@ def test_match_only_passes_agree_with_the_ranked_pass_and_the_oracle(backend, qu
         if not (ranked == members == expected and counts == oracle.facet_counts(docs, parsed, Filters())):
             differ.append(q)
     assert not differ
+
+
+def test_an_index_from_an_older_schema_is_rebuilt_not_queried(built_index, tmp_path):
+    """Schema v2 added the all-text field the match is decided on: a v1 build would fail its first
+    query, so it counts as no index (serve rebuilds it) and the backend refuses to open it."""
+    import shutil
+
+    from contract.backend import BackendUnavailable
+    from engine.embedded import layout
+    from engine.embedded.backend import EmbeddedBackend
+    from engine.embedded.writer import EmbeddedWriter
+
+    root = layout.index_root(tmp_path)
+    shutil.copytree(layout.index_root(built_index.data_dir), root)
+    build = layout.current_build(tmp_path)
+    assert EmbeddedWriter(tmp_path).has_index()
+    meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
+    (build / "meta.json").write_text(json.dumps({**meta, "schema_version": 1}), encoding="utf-8")
+    assert not EmbeddedWriter(tmp_path).has_index()
+    with pytest.raises(BackendUnavailable, match="rebuild"):
+        EmbeddedBackend.open(tmp_path)

@@ -16,7 +16,7 @@ from contract.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
 from contract.query import ParsedQuery
 from engine.embedded import layout
 from engine.embedded.query import full_query
-from engine.embedded.schema import facet_field
+from engine.embedded.schema import SCHEMA_VERSION, facet_field
 from engine.embedded.store import CaseStore
 from engine.embedded.vectors import VectorIndex
 
@@ -56,6 +56,10 @@ class EmbeddedBackend:
             self.index = tantivy.Index.open(str(self.build_dir / "tantivy"))
         except (OSError, ValueError) as exc:
             raise BackendUnavailable(f"cannot open index at {self.build_dir}: {exc}") from exc
+        if self.meta.get("schema_version") != SCHEMA_VERSION:
+            raise BackendUnavailable(
+                f"the index at {self.build_dir} has schema version {self.meta.get('schema_version')}, this "
+                f"version reads {SCHEMA_VERSION}: rebuild it with `council-search index`")
         self.schema = self.index.schema
         self.searcher = self.index.searcher()
         self.store = CaseStore(self.build_dir)

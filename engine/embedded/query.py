@@ -1,7 +1,7 @@
 """`ParsedQuery` + `Filters` → tantivy `Query` objects. User text never reaches tantivy's query
 parser: every clause is built from analysed tokens (term/phrase/regex queries).
 
-Per `analyzers.query_model`: groups are ANDed; a group is an OR of terms; a term is an OR of its
+Per `contract.query`: groups are ANDed; a group is an OR of terms; a term is an OR of its
 variants; a variant matches through its bigram phrase in some text field (substring semantics,
 exactly what the highlighter marks; one phrase over the combined all-text field) and scores through
 per-field phrases and whole-word terms (`variant_query`); excluded terms are must_not.

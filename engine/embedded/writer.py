@@ -48,11 +48,14 @@ class EmbeddedWriter:
         self._committed = False
 
     def has_index(self) -> bool:
+        """A current build this code can read (one from an older schema counts as none: it is
+        rebuilt rather than failing on its first query)."""
         try:
-            layout.current_build(self.data_dir)
-        except layout.IndexMissing:
+            build = layout.current_build(self.data_dir)
+            meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
+        except (layout.IndexMissing, OSError, ValueError):
             return False
-        return True
+        return meta.get("schema_version") == SCHEMA_VERSION
 
     # -- protocol ------------------------------------------------------------------------
     def open(self, info: BuildInfo) -> None:
