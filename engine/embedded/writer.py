@@ -19,7 +19,9 @@ import tantivy
 from contract.backend import FACETS
 from contract.document import TEXT_FIELDS, IndexDocument
 from contract.writer import BuildInfo
+from engine import ranking
 from engine.embedded import layout
+from engine.embedded.vectors import HNSW_FILE, build_hnsw
 from engine.embedded.schema import (
     ALL_BIGRAMS, FIELD_GAP, SCHEMA_VERSION, bigram_field, build_schema, facet_field, morph_field,
 )
@@ -158,6 +160,11 @@ class EmbeddedWriter:
             passages = self._passage_start[-1]
             self._case_file.close()
             np.save(self._vec_dir / "passage_start.npy", np.asarray(self._passage_start, dtype=np.int64))
+            if len(self._ids) >= ranking.ANN_MIN_CASES:
+                case = np.memmap(self._vec_dir / "case.f32", dtype=np.float32, mode="r",
+                                 shape=(len(self._ids), self._dim))
+                build_hnsw(case, self._vec_dir / HNSW_FILE)
+                del case
         info.records = len(self._ids)
         info.passages = passages
         meta = {"layout_version": layout.LAYOUT_VERSION, "schema_version": SCHEMA_VERSION, **info.to_json()}

