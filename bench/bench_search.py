@@ -161,7 +161,7 @@ def step_query(cases: int, repeat: int) -> dict:
     def fresh(params):
         # forget the memoised query vector (kept for a relaxed re-run of the same text), so every
         # repetition of a query pays its embedding, as the scenario names say
-        searcher._last_vector = None
+        searcher.forget_query_vectors()
         return searcher.search(params)
 
     scenarios = {

