@@ -28,6 +28,8 @@ SYNONYM_WEIGHT = 0.7
 ALL_TEXT_WEIGHT = 1.5
 # Long fields score whole-word (morphological) term queries only, no per-field phrases: a phrase
 # reads every position of its bigrams, and these fields hold ~90 % of the text (docs/benchmarks.md).
+# Read at index time too (the embedded schema keeps no positions or per-field bigrams for them):
+# changing it needs a re-index (`council-search eval --set` rebuilds its own index).
 LONG_FIELDS: tuple[str, ...] = ("body", "attachment")
 # Morphological tokens of a non-phrase multi-token variant may match with this many gaps
 # (ParsedQuery semantics: "may match in order"); the bigram phrase stays exact.
@@ -46,8 +48,10 @@ PASSAGE_FIELDS: tuple[str, ...] = ("body",)
 SEMANTIC_CANDIDATES = 2000
 # Approximate coarse stage (engine/embedded/vectors.py): builds of at least ANN_MIN_CASES cases get
 # a faiss HNSW graph over their case vectors; smaller ones scan exactly. Chosen by
-# bench/bench_vectors.py (docs/benchmarks.md): recall@100 against the exact stage and latency.
-ANN_MIN_CASES = 50_000
+# bench/bench_vectors.py (docs/benchmarks.md): at 100k cases the exact scan costs ~9 ms wall and
+# HNSW (efSearch 2000) reached recall@100 0.95 against it (below the 0.98 required), so the graph
+# only pays where the scan grows past the hybrid budget (~90 ms of CPU at 1M).
+ANN_MIN_CASES = 500_000
 ANN_HNSW_M = 32
 ANN_EF_CONSTRUCTION = 80
 ANN_EF_SEARCH = 2000          # at least the number of candidates asked for

@@ -2,7 +2,7 @@
 query and ~150 synthetic ones (tests/scenarios/match_queries.py), the ranked pass, the match-only
 passes (facet counts over the combined all-text field, `match_ids`) and the brute-force oracle
 agree, and the ranked pass matches exactly the cases it matched before the redesign
-(tests/scenarios/golden/matched_sets.json, written at the commit before it)."""
+(tests/scenarios/matched_sets.json, written at the commit before it)."""
 from __future__ import annotations
 
 import json
@@ -15,7 +15,7 @@ from contract.backend import Filters, Sort
 from scenarios import match_queries, oracle
 from scenarios.corpus import documents
 
-GOLDEN = Path(__file__).parent / "scenarios" / "golden" / "matched_sets.json"
+GOLDEN = Path(__file__).parent / "scenarios" / "matched_sets.json"
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,9 @@ Each analysed text field is indexed twice from the analyzers' pre-tokenised stre
 spaces and split again by tantivy's `whitespace` tokenizer (positions kept for phrases):
   <field>__m  morphological tokens (whole words; ranks precise matches higher)
   <field>__b  character bigrams (substring recall: 委託 finds 業務委託)
-and once more combined:
+except the long fields (ranking.LONG_FIELDS: body, attachment), indexed only as <field>__m without
+positions (they are scored by whole-word term queries; changing LONG_FIELDS needs a re-index), and
+once more combined:
   all__b      the bigram streams of every text field, one after another with FIELD_GAP separator
               tokens between fields (so no phrase can span two fields): the match-only passes
               (facet counts, membership, the match constraint of the ranked pass) run one phrase
@@ -21,6 +23,7 @@ import tantivy
 
 from contract.backend import FACETS
 from contract.document import TEXT_FIELDS
+from engine import ranking
 
 SCHEMA_VERSION = 2
 ALL_BIGRAMS = "all__b"
@@ -49,6 +52,11 @@ def build_schema() -> tantivy.Schema:
     sb.add_unsigned_field("number", indexed=True, fast=True)
     sb.add_text_field("project_key", tokenizer_name="raw", index_option="basic")
     for name in TEXT_FIELDS:
+        if name in ranking.LONG_FIELDS:
+            # scored by whole-word term queries only (engine/embedded/query.py): no positions, and no
+            # per-field bigrams (their matches are all__b's); ~40 % less tantivy indexing work
+            sb.add_text_field(morph_field(name), tokenizer_name="whitespace", index_option="freq")
+            continue
         sb.add_text_field(morph_field(name), tokenizer_name="whitespace", index_option="position")
         sb.add_text_field(bigram_field(name), tokenizer_name="whitespace", index_option="position")
     sb.add_text_field(ALL_BIGRAMS, tokenizer_name="whitespace", index_option="position")

@@ -98,6 +98,7 @@ class EmbeddedWriter:
                 tdoc.add_text("project_key", doc.project_key)
             joined = getattr(doc.streams, "joined", None)   # indexer.prepare.JoinedStreams
             all_bigrams: list[str] = []
+            long_fields = ranking.LONG_FIELDS
             for name in TEXT_FIELDS:
                 if joined is not None:
                     if name not in joined:
@@ -111,7 +112,8 @@ class EmbeddedWriter:
                 if morph:
                     tdoc.add_text(morph_field(name), morph)
                 if bigram:
-                    tdoc.add_text(bigram_field(name), bigram)
+                    if name not in long_fields:
+                        tdoc.add_text(bigram_field(name), bigram)
                     all_bigrams.append(bigram)
             if all_bigrams:
                 tdoc.add_text(ALL_BIGRAMS, FIELD_GAP.join(all_bigrams))

@@ -4,7 +4,7 @@ substrings of every text field (1–8 characters), strings that run from the end
 into the start of the next (they must never match through a field boundary), pairs (AND), ORs and
 exclusions.
 
-    .venv/bin/python tests/scenarios/match_queries.py > tests/scenarios/golden/matched_sets.json
+    .venv/bin/python tests/scenarios/match_queries.py > tests/scenarios/matched_sets.json
 
 records the matched sets of the checked-out code (a text-only index of corpus/records built in a
 temporary directory); the golden file was written at the commit before the keyword-path redesign.
