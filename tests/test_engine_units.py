@@ -117,6 +117,10 @@ def test_hnsw_coarse_stage_agrees_with_the_exact_scan_on_real_vectors(built_inde
 
     import numpy as np
 
+    # faiss-cpu is a project dependency (CI installs it); a worktree venv made before it was added
+    # skips this one test until `pip install -e .` runs again
+    pytest.importorskip("faiss")
+
     from embeddings import get_embedder
     from engine.embedded import layout
     from engine.embedded.vectors import ExactCoarseIndex, HnswCoarseIndex, VectorIndex, build_hnsw
