@@ -1,4 +1,5 @@
-"""Token streams for one text field (index side) or one query term/variant (query side).
+"""Token streams for one text field (index side: `index_tokens`) or one query term/variant (query
+side: `term_streams`).
 
 Engines index each stream as space-joined tokens with a whitespace tokenizer, so a token never
 contains whitespace and a token's position is its index in the stream. Positions are contiguous
@@ -14,7 +15,9 @@ a space in the query still lines up with the index.
   token each; every other segment (kanji, kana, digits) gives one overlapping bigram per character
   position, or the character itself when the segment is one character long.
   Consecutive bigrams = substring match: 委託 matches 業務委託, 再委託 matches 再委託先.
-- unigram: one token per non-Latin character, Latin words whole (single-character queries).
+- unigram (query side only): one token per non-Latin character, Latin words whole. No engine indexes
+  a unigram stream: a one-character term is matched through the bigram terms, so the index side
+  does not compute one.
 """
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ import fugashi
 import unidic_lite
 
 from analyzers.normalize import _LATIN, normalize
+from contract.document import FieldTokens
 from contract.query import TokenStreams
 
 _concat = str.__add__
@@ -124,7 +128,9 @@ def clear_caches() -> None:
     _SENTENCES.clear()
 
 
-def _char_streams(norm: str) -> tuple[list[str], list[str]]:
+def _char_streams(norm: str, with_unigram: bool = True) -> tuple[list[str], list[str]]:
+    """(bigram, unigram) streams of normalised text; the unigram list stays empty without
+    `with_unigram` (the index side, where no engine indexes it)."""
     bigram: list[str] = []
     unigram: list[str] = []
     for run in _RUN_RE.findall(norm):
@@ -135,19 +141,23 @@ def _char_streams(norm: str) -> tuple[list[str], list[str]]:
                 bigram.append(run)
             else:
                 bigram.extend(map(_concat, run[:-1], run[1:]))
-            unigram.extend(run)
+            if with_unigram:
+                unigram.extend(run)
             continue
         for is_word, seg in _split_latin(run):
             if is_word:
                 w = seg[:MAX_TOKEN_CHARS]
                 bigram.append(w)
-                unigram.append(w)
+                if with_unigram:
+                    unigram.append(w)
             elif len(seg) == 1:
                 bigram.append(seg)
-                unigram.append(seg)
+                if with_unigram:
+                    unigram.append(seg)
             else:
                 bigram.extend(map(_concat, seg[:-1], seg[1:]))
-                unigram.extend(seg)
+                if with_unigram:
+                    unigram.extend(seg)
     return bigram, unigram
 
 
@@ -164,14 +174,17 @@ def _split_latin(run: str) -> list[tuple[bool, str]]:
     return out
 
 
-def streams_of_normalized(norm: str) -> TokenStreams:
-    bigram, unigram = _char_streams(norm)
-    return TokenStreams(morph=tuple(_morph(norm)), bigram=tuple(bigram), unigram=tuple(unigram))
+def join_tokens(tokens) -> str:
+    """Tokens → the text a whitespace tokenizer splits back into exactly these tokens: what both
+    engines index (and OpenSearch's phrase queries send). The one joining, used on both sides."""
+    return " ".join(tokens)
 
 
-def index_streams(text: str) -> TokenStreams:
-    """Index-side streams for one text field."""
-    return streams_of_normalized(normalize(text))
+def index_tokens(text: str) -> FieldTokens:
+    """Index-side analysis of one text field: its morph and bigram streams, joined for indexing."""
+    norm = normalize(text)
+    bigram, _ = _char_streams(norm, with_unigram=False)
+    return FieldTokens(morph=join_tokens(_morph(norm)), bigram=join_tokens(bigram))
 
 
 def term_streams(text: str) -> TokenStreams:

@@ -2,7 +2,8 @@
 
 Synonyms are expanded only on the query side (into `Term.variants`), never at index time: index-time
 expansion with a decompounding analyser produces overlapping tokens that break phrase matching, and
-query-time expansion lets operators edit the file without re-indexing.
+query-time expansion lets operators edit the file without re-indexing. The operator's extra file is
+`Settings.synonyms_file` (COUNCIL_SEARCH_SYNONYMS_FILE), handed in by the searcher's owner.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from analyzers.normalize import normalize
 
 log = logging.getLogger(__name__)
 
-ENV_EXTRA_FILE = "COUNCIL_SEARCH_SYNONYMS_FILE"
 MAX_VARIANTS = 8            # per term, including the user's own word
 MIN_SUBSTRING_KEY = 3       # keys this long also rewrite a longer term containing them
 
@@ -104,13 +104,10 @@ def _words(part: str) -> list[str]:
     return out
 
 
-def load_synonyms(path: str | os.PathLike[str] | None = None) -> SynonymMap:
-    """The packaged synonym file, or `path`; plus the file named by $COUNCIL_SEARCH_SYNONYMS_FILE."""
-    if path is None:
-        smap = _packaged()
-    else:
-        smap = _read(Path(path))
-    extra = os.environ.get(ENV_EXTRA_FILE)
+def load_synonyms(path: str | os.PathLike[str] | None = None,
+                  extra: str | os.PathLike[str] | None = None) -> SynonymMap:
+    """The packaged synonym file, or `path`; merged with `extra` (the operator's file) if given."""
+    smap = _packaged() if path is None else _read(Path(path))
     if extra:
         smap = smap.merge(_read(Path(extra)))
     return smap
@@ -137,9 +134,10 @@ def _read(path: Path) -> SynonymMap:
     return parse_synonyms(text, str(path))
 
 
-def default_synonyms() -> SynonymMap:
-    """Cached default map; reloaded when the extra file (name or mtime) changes."""
-    extra = os.environ.get(ENV_EXTRA_FILE) or ""
+def default_synonyms(extra: str | os.PathLike[str] | None = None) -> SynonymMap:
+    """The packaged map merged with `extra`, cached; re-read when the extra file (name or mtime)
+    changes, so an edit takes effect without a restart."""
+    extra = str(extra or "")
     try:
         mtime = os.stat(extra).st_mtime_ns if extra else 0
     except OSError:
@@ -150,7 +148,7 @@ def default_synonyms() -> SynonymMap:
 @lru_cache(maxsize=4)
 def _cached_default(extra: str, mtime: int) -> SynonymMap:
     try:
-        return load_synonyms()
+        return load_synonyms(extra=extra or None)
     except SynonymFileError as exc:
         # The operator's extra file is broken: keep serving with the packaged list (logged once per
         # file version, not once per query).

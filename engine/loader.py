@@ -44,4 +44,4 @@ def load_searcher(settings: Settings | None = None) -> Searcher:
             embedder = get_embedder(embedder_name, settings.embedder_model_dir)
         except EmbedderUnavailable as exc:
             log.warning("semantic search disabled: %s", exc)
-    return Searcher(backend, embedder, max_page_size=settings.max_page_size)
+    return Searcher(backend, embedder, max_page_size=settings.max_page_size, synonyms_file=settings.synonyms_file)

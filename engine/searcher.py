@@ -26,11 +26,12 @@ import time
 from collections import Counter, OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
 import numpy as np
 
-from analyzers import highlight, highlight_all, parse_query
+from analyzers import default_synonyms, highlight, highlight_all, parse_query
 from contract.backend import FACETS, BackendUnavailable, Filters, Mode, Ranked, SearchBackend, Sort
 from contract.document import facet_values
 from contract.query import Group, ParsedQuery
@@ -114,9 +115,10 @@ def _should_relax(result: ResultPage, query: ParsedQuery, mode: Mode) -> bool:
 
 class Searcher:
     def __init__(self, backend: SearchBackend, embedder: Embedder | None = None, *,
-                 max_page_size: int = MAX_PAGE_SIZE):
+                 max_page_size: int = MAX_PAGE_SIZE, synonyms_file: Path | None = None):
         self.backend = backend
         self.embedder = embedder
+        self.synonyms_file = synonyms_file   # the operator's extra synonyms (Settings.synonyms_file)
         self.max_page_size = min(max_page_size, MAX_PAGE_SIZE)
         self._semantic_available: bool | None = None
         self._suggest_index: SuggestIndex | None = None
@@ -136,7 +138,7 @@ class Searcher:
     def search(self, params: SearchParams) -> SearchResponse:
         """Params are validated where they came in (the API's query model, `params()`)."""
         started = time.perf_counter()
-        query = parse_query(params.q) if params.q else ParsedQuery(raw="")
+        query = parse_query(params.q, default_synonyms(self.synonyms_file)) if params.q else ParsedQuery(raw="")
         notes = list(query.warnings)
         mode = self._resolve_mode(params, query, notes)
         sort = _resolve_sort(params.sort, query)

@@ -72,7 +72,7 @@ def load_eval_searcher(embedder: str | None = None):
     finally:
         cache.close()
     backend = EmbeddedBackend.open(root)
-    return Searcher(backend, model, max_page_size=settings.max_page_size), summary.line()
+    return Searcher(backend, model, max_page_size=settings.max_page_size, synonyms_file=settings.synonyms_file), summary.line()
 
 
 def corpus_ids() -> set[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import functools
 import multiprocessing
 import os
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from pydantic import ValidationError
+from tqdm import tqdm
 
 from analyzers import ANALYZER_VERSION
 from contract import provenance
@@ -27,7 +27,7 @@ from embeddings.base import Embedder
 from embeddings.cache import EmbeddingCache
 from engine.embedded.writer import EmbeddedWriter
 from engine.opensearch.writer import OpenSearchWriter
-from indexer.prepare import Preparer, analyse_lines, validation_message
+from indexer.prepare import PassageEmbedder, analyse_lines, validation_message
 from ingest.models import CaseRecord
 
 BATCH_SIZE = 64
@@ -106,13 +106,14 @@ def build_index(records_dir: Path, writer: IndexWriter, embedder: Embedder | Non
                 cache: EmbeddingCache | None = None, *, progress: bool | None = None,
                 batch_size: int = BATCH_SIZE, on_problem: Callable[[Problem], None] | None = None,
                 workers: int | None = None) -> BuildSummary:
-    """`workers`: analysis processes (default: one per CPU for large inputs, else in-process)."""
+    """Read → analyse → embed → write. `workers`: analysis processes (default: one per CPU for
+    large inputs, else 1, which analyses in this process; the code path is the same)."""
     records_dir = Path(records_dir)
     if not records_dir.is_dir():
         raise FileNotFoundError(f"records directory not found: {records_dir}")
     started = time.perf_counter()
     problems: list[Problem] = []
-    preparer = Preparer(embedder, cache)
+    passage_embedder = PassageEmbedder(embedder, cache)
     info = BuildInfo(
         built_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
         analyzer_version=str(ANALYZER_VERSION),
@@ -125,73 +126,46 @@ def build_index(records_dir: Path, writer: IndexWriter, embedder: Embedder | Non
     n_lines = count_lines(records_dir)
     if workers is None:
         workers = (os.cpu_count() or 1) if n_lines >= PARALLEL_MIN_RECORDS else 1
-    bar = None
-    if show:
-        from tqdm import tqdm
-        bar = tqdm(total=n_lines, unit="case", desc="indexing", file=sys.stderr)
+    bar = tqdm(total=n_lines, unit="case", desc="indexing", file=sys.stderr) if show else None
 
-    def batches():
-        batch: list[CaseRecord] = []
-        reported = 0
-        for record in read_records(records_dir, problems):
-            while reported < len(problems):
-                if on_problem:
-                    on_problem(problems[reported])
-                reported += 1
-            batch.append(record)
-            if len(batch) >= batch_size:
-                yield preparer.prepare(batch)
-                if bar:
-                    bar.update(len(batch))
-                batch = []
-        if batch:
-            yield preparer.prepare(batch)
-            if bar:
-                bar.update(len(batch))
-        for problem in problems[reported:]:
-            if on_problem:
-                on_problem(problem)
-
-    def parallel_batches(pool):
+    def batches(analysed: Iterable[list[tuple[str, IndexDocument | str]]]) -> Iterator[list[IndexDocument]]:
+        """Analysed chunks → embedded documents; invalid lines and repeated ids become problems."""
         seen: set[str] = set()
-        reported = 0
-        chunks = _chunks(read_lines(records_dir), batch_size)
-        task = functools.partial(analyse_lines, embedder_version=preparer.embedder_version)
-        for results in _bounded_map(pool, task, chunks, in_flight=2 * workers):
+        for results in analysed:
             docs = []
-            for item in results:
-                if isinstance(item, tuple):
-                    problems.append(Problem(*item))
+            for where, item in results:
+                if isinstance(item, str):
+                    problem = Problem(where, item)
                 elif item.id in seen:
-                    problems.append(Problem(f"id {item.id}", "duplicate id (first occurrence kept)"))
+                    problem = Problem(where, f"duplicate id {item.id!r} (first occurrence kept)")
                 else:
                     seen.add(item.id)
                     docs.append(item)
-            for problem in problems[reported:]:
+                    continue
+                problems.append(problem)
                 if on_problem:
                     on_problem(problem)
-            reported = len(problems)
-            yield preparer.embed(docs)
+            yield passage_embedder.embed(docs)
             if bar:
                 bar.update(len(results))
 
+    chunks = _chunks(read_lines(records_dir), batch_size)
     pool = None
     try:
-        info.skipped = 0
         if workers > 1:
             # fork before the writer starts its threads; children only run the analyzers
             pool = multiprocessing.get_context("fork").Pool(workers)
-            source = parallel_batches(pool)
+            analysed = _bounded_map(pool, analyse_lines, chunks, in_flight=2 * workers)
         else:
-            source = batches()
-        location = write_all(writer, info, _counting(source, info, problems))
+            analysed = map(analyse_lines, chunks)
+        location = write_all(writer, info, _counting(batches(analysed), info, problems))
     finally:
         if pool is not None:
             pool.terminate()
             pool.join()
         if bar:
             bar.close()
-    embedded = (cache.misses - misses0) if cache else preparer.passages
+    embedded = (cache.misses - misses0) if cache else passage_embedder.passages
     cached = (cache.hits - hits0) if cache else 0
     return BuildSummary(records=info.records, passages=info.passages, skipped=len(problems),
                         seconds=time.perf_counter() - started, location=location,

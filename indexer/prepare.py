@@ -1,15 +1,16 @@
-"""CaseRecord → IndexDocument: analysis and embedding happen here, once, for every backend."""
+"""CaseRecord → IndexDocument: analysis and embedding happen here, once, for every backend.
+
+`analyse_lines` validates and analyses a chunk of JSON lines (in a worker process when the build
+has several workers, in-process with one); `PassageEmbedder` then adds passages and vectors in the
+parent process, through the embedding cache."""
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Iterator, Mapping
-from typing import Any, Sequence
+from typing import Any, Iterable
 
 import numpy as np
 from pydantic import ValidationError
 
-from analyzers import ANALYZER_VERSION, TokenStreams, index_streams
+from analyzers import index_tokens
 from contract.document import TEXT_FIELDS, IndexDocument, facet_values
 from embeddings.base import Embedder, l2_normalise
 from embeddings.cache import EmbeddingCache
@@ -33,45 +34,50 @@ def field_text(record: dict[str, Any], name: str) -> str:
     return str(value or "")
 
 
-def content_hash(record: dict[str, Any], embedder_version: str | None) -> str:
-    payload = json.dumps(record, ensure_ascii=False, sort_keys=True)
-    return hashlib.sha256(f"{ANALYZER_VERSION}\0{embedder_version or '-'}\0{payload}".encode("utf-8")).hexdigest()
-
-
-def analyse(record: CaseRecord, embedder_version: str | None) -> IndexDocument:
-    """Analysis of one record (no vectors yet). Pure function of the record: runs in worker
-    processes for large builds."""
+def analyse(record: CaseRecord) -> IndexDocument:
+    """Analysis of one record (no vectors yet): a pure function of the record."""
     data = record.model_dump(mode="json")
     return IndexDocument(
         id=record.id,
         number=record.number,
         record=data,
-        content_hash=content_hash(data, embedder_version),
         meeting_date=record.meeting_date,
         facets=facet_values(data),
-        streams={name: index_streams(field_text(data, name)) for name in TEXT_FIELDS},
+        tokens={name: index_tokens(field_text(data, name)) for name in TEXT_FIELDS},
         project_key=project_key(record.project_name),
     )
 
 
-class Preparer:
-    """Turns batches of records into IndexDocuments. Without an embedder the build is text-only
-    (semantic and hybrid modes then answer 'unavailable')."""
+def analyse_lines(lines: list[tuple[str, str]]) -> list[tuple[str, IndexDocument | str]]:
+    """Validate + analyse (where, JSON line) pairs: (where, document) or (where, why it is invalid)."""
+    out: list[tuple[str, IndexDocument | str]] = []
+    for where, line in lines:
+        try:
+            record = CaseRecord.model_validate_json(line)
+        except ValidationError as exc:
+            out.append((where, validation_message(exc)))
+            continue
+        out.append((where, analyse(record)))
+    return out
+
+
+def validation_message(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    loc = ".".join(str(p) for p in first.get("loc", ())) or "record"
+    return f"invalid record ({loc}: {first.get('msg')})"
+
+
+class PassageEmbedder:
+    """Adds passages and their vectors to analysed documents, through the embedding cache when there
+    is one. Without an embedder documents pass unchanged: a text-only build (semantic and hybrid
+    modes then answer 'unavailable')."""
 
     def __init__(self, embedder: Embedder | None = None, cache: EmbeddingCache | None = None):
         self.embedder = embedder
         self.cache = cache
-        self.passages = 0
-
-    @property
-    def embedder_version(self) -> str | None:
-        return self.embedder.version if self.embedder else None
-
-    def prepare(self, records: Sequence[CaseRecord]) -> list[IndexDocument]:
-        return self.embed([analyse(r, self.embedder_version) for r in records])
+        self.passages = 0       # passages embedded or taken from the cache so far
 
     def embed(self, docs: list[IndexDocument]) -> list[IndexDocument]:
-        """Passages and vectors for analysed documents (through the cache when there is one)."""
         if self.embedder is None or not docs:
             return docs
         all_passages: list[str] = []
@@ -91,47 +97,8 @@ class Preparer:
         return docs
 
 
-class JoinedStreams(Mapping):
-    """Token streams of a document's fields kept space-joined: ~10x cheaper to send between
-    processes than tuples of tokens. Reads as the usual `{field: TokenStreams}` mapping (split on
-    access); the embedded writer uses the joined text directly (tantivy splits on whitespace).
-    Only the indexed streams travel (morph, bigram): no engine indexes the unigram stream (one-
-    character queries match bigram terms), and it was a third of the bytes pickled per case."""
-
-    def __init__(self, joined: dict[str, tuple[str, str]]):
-        self.joined = joined
-
-    @classmethod
-    def of(cls, streams: Mapping[str, TokenStreams]) -> "JoinedStreams":
-        return cls({k: (" ".join(v.morph), " ".join(v.bigram)) for k, v in streams.items()})
-
-    def __getitem__(self, key: str) -> TokenStreams:
-        m, b = self.joined[key]
-        return TokenStreams(tuple(m.split(" ")) if m else (), tuple(b.split(" ")) if b else (), ())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.joined)
-
-    def __len__(self) -> int:
-        return len(self.joined)
-
-
-def analyse_lines(lines: list[tuple[str, str]], embedder_version: str | None) -> list[IndexDocument | tuple[str, str]]:
-    """Worker-process entry: validate + analyse JSON lines; (where, message) for invalid ones."""
-    out: list[IndexDocument | tuple[str, str]] = []
-    for where, line in lines:
-        try:
-            record = CaseRecord.model_validate_json(line)
-        except ValidationError as exc:
-            out.append((where, validation_message(exc)))
-            continue
-        doc = analyse(record, embedder_version)
-        doc.streams = JoinedStreams.of(doc.streams)
-        out.append(doc)
-    return out
-
-
-def validation_message(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    loc = ".".join(str(p) for p in first.get("loc", ())) or "record"
-    return f"invalid record ({loc}: {first.get('msg')})"
+def index_documents(records: Iterable[CaseRecord], embedder: Embedder | None = None,
+                    cache: EmbeddingCache | None = None) -> list[IndexDocument]:
+    """The IndexDocuments of `records`, exactly as a build makes them (tests and benchmarks hand them
+    to a writer themselves)."""
+    return PassageEmbedder(embedder, cache).embed([analyse(r) for r in records])

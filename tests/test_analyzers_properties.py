@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analyzers import (
-    highlight, highlight_all, index_streams, normalize, normalize_with_offsets, parse_query,
+    highlight, highlight_all, index_tokens, normalize, normalize_with_offsets, parse_query,
     term_streams,
 )
 
@@ -40,11 +40,15 @@ def test_normalisation_is_consistent_and_idempotent(text):
 @SETTINGS
 @given(TEXT)
 def test_streams_never_raise_and_tokens_are_clean(text):
-    for streams in (index_streams(text), term_streams(text)):
-        for stream in (streams.morph, streams.bigram, streams.unigram):
-            for tok in stream:
-                assert tok and not any(c.isspace() for c in tok)
-                assert len(tok) <= 64
+    indexed = index_tokens(text)
+    q = term_streams(text)
+    for stream in (indexed.morph.split(), indexed.bigram.split(), q.morph, q.bigram, q.unigram):
+        for tok in stream:
+            assert tok and not any(c.isspace() for c in tok)
+            assert len(tok) <= 64
+    # joined with single spaces: splitting on " " gives the tokens back exactly
+    for joined in (indexed.morph, indexed.bigram):
+        assert joined.split(" ") == joined.split() or joined == ""
     if WORD.search(normalize(text)):
         s = term_streams(text)
         assert s.morph and s.unigram
@@ -106,7 +110,7 @@ def test_any_substring_of_a_run_is_found_by_its_bigram_phrase(text, data):
     start = data.draw(st.integers(0, len(run) - 2))
     end = data.draw(st.integers(start + 2, len(run)))
     query = run[start:end]
-    assert _contains(index_streams(text).bigram, term_streams(query).bigram), (text, query)
+    assert _contains(tuple(index_tokens(text).bigram.split()), term_streams(query).bigram), (text, query)
 
 
 @SETTINGS
@@ -116,7 +120,7 @@ def test_surrogates_controls_and_nul_are_harmless(text):
     norm = normalize(text)
     assert "\x00" not in norm and not any("\ud800" <= c <= "\udfff" for c in norm)
     norm.encode("utf-8")                      # always encodable (MeCab gets UTF-8)
-    index_streams(text)
+    index_tokens(text)
     for out in [highlight_all(text, parse_query(text[:10]))] + highlight(text, parse_query(text[:10])):
         out.encode("utf-8")                   # valid text for JSON and HTML
         assert "\x00" not in out

@@ -1,7 +1,14 @@
 """Token streams: exact output for domain terms, and the substring/recall guarantees."""
 import pytest
 
-from analyzers import STOP_WORDS, index_streams, normalize, term_streams
+from analyzers import STOP_WORDS, index_tokens, normalize, term_streams
+from contract.query import TokenStreams
+
+
+def index_streams(text: str) -> TokenStreams:
+    """The index side's tokens, split back (no unigram stream: nothing indexes one)."""
+    t = index_tokens(text)
+    return TokenStreams(morph=tuple(t.morph.split()), bigram=tuple(t.bigram.split()), unigram=())
 
 # (text, morph, bigram) -- unigram is always one token per character for these terms.
 DOMAIN_TERMS = [
@@ -24,9 +31,10 @@ def test_domain_term_streams(text, morph, bigram):
     s = index_streams(text)
     assert list(s.morph) == morph
     assert list(s.bigram) == bigram
-    assert list(s.unigram) == [c for c in text if c != "・"]
-    # Query side gives the same streams for a plain term.
-    assert term_streams(text) == s
+    # Query side gives the same streams for a plain term, plus one unigram per character.
+    q = term_streams(text)
+    assert (q.morph, q.bigram) == (s.morph, s.bigram)
+    assert list(q.unigram) == [c for c in text if c != "・"]
 
 
 def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
@@ -76,8 +84,8 @@ def test_latin_letters_and_digits_are_separate_segments():
 def test_single_character_runs_and_unigrams():
     s = index_streams("課、係")
     assert list(s.bigram) == ["課", "係"]
-    assert list(s.unigram) == ["課", "係"]
-    assert "課" in index_streams("情報システム課").unigram
+    assert list(term_streams("課、係").unigram) == ["課", "係"]
+    assert "ム課" in index_streams("情報システム課").bigram     # what a one-character query 課 finds
 
 
 def test_morph_drops_stop_words_and_punctuation_only():
@@ -97,8 +105,10 @@ def test_morph_never_uses_lemmas():
 
 def test_tokens_never_contain_whitespace():
     s = index_streams("Open Data の 活用\n令和 ５ 年\u3000度　ＡＷＳ　ｗｅｂ サイト")
-    for stream in (s.morph, s.bigram, s.unigram):
+    for stream in (s.morph, s.bigram):
         assert all(tok and not any(c.isspace() for c in tok) for tok in stream)
+    t = index_tokens("Open Data の 活用\n令和 ５ 年\u3000度")
+    assert "  " not in t.morph and "  " not in t.bigram and t.bigram == t.bigram.strip()
 
 
 def test_term_streams_never_empty_for_words():
@@ -112,7 +122,7 @@ def test_single_character_terms_use_the_unigram_stream():
     # Engines match a one-character variant through the unigram stream (bigram stream empty).
     s = term_streams("課")
     assert s.bigram == () and s.unigram == ("課",)
-    assert "課" in index_streams("情報システム課").unigram
+    assert "ム課" in index_streams("情報システム課").bigram
     assert term_streams("aws").bigram == ("aws",)
     assert term_streams("再委").bigram == ("再委",)
 

@@ -1,7 +1,10 @@
 """Synonyms: the packaged file, the file format, expansion into Term.variants, operator extension."""
+import os
+
 import pytest
 
-from analyzers import load_synonyms, parse_query
+from analyzers import default_synonyms, load_synonyms, parse_query
+from council_search.settings import Settings
 from analyzers.synonyms import SynonymFileError, parse_synonyms
 
 
@@ -85,37 +88,35 @@ def test_malformed_lines_name_file_and_line(bad):
         parse_synonyms(f"ok, fine\n{bad}\n", "f.txt")
 
 
-def test_extra_file_from_environment(tmp_path, monkeypatch):
+def test_extra_file_from_settings(tmp_path, monkeypatch):
     extra = tmp_path / "extra.txt"
     extra.write_text("審議会, 協議会\nガバクラ => 政府共通クラウド\n", encoding="utf-8")
     monkeypatch.setenv("COUNCIL_SEARCH_SYNONYMS_FILE", str(extra))
-    assert "協議会" in variants("審議会")
-    vs = variants("ガバクラ")
+    path = Settings().synonyms_file          # the operator names it through Settings
+    assert path == extra
+    assert "協議会" in variants("審議会", default_synonyms(path))
+    vs = variants("ガバクラ", default_synonyms(path))
     assert "政府共通クラウド" in vs and "ガバメントクラウド" in vs   # merged with the packaged file
     # Editing the file takes effect without a restart (cache keyed on mtime).
-    import os
     extra.write_text("審議会, 委員会\n", encoding="utf-8")
     st = extra.stat()
     os.utime(extra, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-    assert "委員会" in variants("審議会")
+    assert "委員会" in variants("審議会", default_synonyms(path))
 
 
-def test_broken_extra_file_keeps_the_service_running(tmp_path, monkeypatch, caplog):
+def test_broken_extra_file_keeps_the_service_running(tmp_path, caplog):
     bad = tmp_path / "bad.txt"
     bad.write_text("ok, fine\na => b => c\n", encoding="utf-8")
-    monkeypatch.setenv("COUNCIL_SEARCH_SYNONYMS_FILE", str(bad))
     with pytest.raises(SynonymFileError, match="bad.txt:2"):
-        load_synonyms()
+        load_synonyms(extra=bad)
     with caplog.at_level("ERROR", logger="analyzers.synonyms"):
-        assert "個人番号" in variants("マイナンバー")   # parse_query falls back to the packaged file
-        assert "個人番号" in variants("マイナンバー")
+        assert "個人番号" in variants("マイナンバー", default_synonyms(bad))   # the packaged file only
+        assert "個人番号" in variants("マイナンバー", default_synonyms(bad))
     assert len([r for r in caplog.records if "bad.txt:2" in r.getMessage()]) == 1   # logged once
-    monkeypatch.setenv("COUNCIL_SEARCH_SYNONYMS_FILE", str(tmp_path / "missing.txt"))
-    assert "個人番号" in variants("マイナンバー")
+    assert "個人番号" in variants("マイナンバー", default_synonyms(tmp_path / "missing.txt"))
 
 
-def test_load_synonyms_from_path(tmp_path, monkeypatch):
-    monkeypatch.delenv("COUNCIL_SEARCH_SYNONYMS_FILE", raising=False)
+def test_load_synonyms_from_path(tmp_path):
     f = tmp_path / "s.txt"
     f.write_text("庁舎, 本庁舎\n", encoding="utf-8")
     smap = load_synonyms(f)

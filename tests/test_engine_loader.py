@@ -47,3 +47,19 @@ def test_query_embedder_follows_the_index(fresh_settings):
 def test_unknown_backend_is_an_error(fresh_settings):
     with pytest.raises(ValueError, match="unknown backend"):
         load_searcher(fresh_settings.model_copy(update={"backend": "solr"}))
+
+
+def test_the_operators_synonym_file_reaches_the_searcher(index_settings, tmp_path, monkeypatch):
+    """COUNCIL_SEARCH_SYNONYMS_FILE is read through Settings (synonyms_file) and handed to the searcher."""
+    extra = tmp_path / "extra.txt"
+    extra.write_text("ほげほげ => ガバメントクラウド\n", encoding="utf-8")
+    monkeypatch.setenv("COUNCIL_SEARCH_SYNONYMS_FILE", str(extra))
+    settings = Settings(backend="embedded", data_dir=index_settings.data_dir, embedder=index_settings.embedder)
+    assert settings.synonyms_file == extra
+    with_file, without = load_searcher(settings), load_searcher(index_settings)
+    try:
+        assert with_file.search(with_file.params(q="ほげほげ", mode="keyword")).total > 0
+        assert without.search(without.params(q="ほげほげ", mode="keyword")).total == 0
+    finally:
+        with_file.backend.close()
+        without.backend.close()

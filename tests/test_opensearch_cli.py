@@ -3,11 +3,16 @@ end in a subprocess against the real OpenSearch node, configured only through th
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from conftest import test_embedding_cache_path
+from council_search.settings import Settings
+from indexer.build import ensure_index
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,17 +58,14 @@ def test_unreachable_cluster_is_one_clear_line(tmp_path):
 
 
 @pytest.mark.opensearch
-def test_serve_loads_a_missing_opensearch_index_once(os_target, monkeypatch, default_embedder):
+def test_serve_loads_a_missing_opensearch_index_once(os_target, monkeypatch, default_embedder, tmp_path):
     """`make opensearch` then `COUNCIL_SEARCH_BACKEND=opensearch make run` on a fresh clone: serve
     loads the corpus into the empty cluster first; an existing alias is left alone."""
-    from conftest import test_embedding_cache_path
-    from council_search.settings import Settings
-    from indexer.build import ensure_index
-
     monkeypatch.setenv("OPENSEARCH_URL", os_target.url)
     monkeypatch.setenv("OPENSEARCH_INDEX", os_target.alias)
-    settings = Settings(backend="opensearch", embedder=default_embedder.name,
-                        data_dir=test_embedding_cache_path().parent.parent)  # the shared embedding cache
+    settings = Settings(backend="opensearch", embedder=default_embedder.name, data_dir=tmp_path)
+    settings.embedding_cache_path.parent.mkdir(parents=True)
+    shutil.copy(test_embedding_cache_path(), settings.embedding_cache_path)  # no model time: all cached
     assert ensure_index(settings, progress=False).records == 51
     [index] = os_target.client().indices.get_alias(name=os_target.alias)
     assert os_target.client().count(index=os_target.alias)["count"] == 51

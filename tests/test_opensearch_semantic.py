@@ -19,7 +19,7 @@ from engine.opensearch.settings import OpenSearchSettings
 from engine.opensearch.writer import OpenSearchWriter
 from engine.searcher import Searcher
 from indexer.build import write_all
-from indexer.prepare import Preparer
+from indexer.prepare import index_documents
 from scenarios.corpus import build_info, records
 from scenarios.proxy import RecordingProxy
 
@@ -33,14 +33,14 @@ def embedder(default_embedder):
 
 @pytest.fixture(scope="module")
 def vector_docs(embedder):
-    """The corpus prepared by the indexer's Preparer with the session's embedder and embedding cache
+    """The corpus prepared by the indexer (indexer.prepare.index_documents) with the session's embedder and embedding cache
     (so the vectors are the ones in the session's embedded index)."""
     from conftest import test_embedding_cache_path
     from embeddings.cache import EmbeddingCache
 
     cache = EmbeddingCache(test_embedding_cache_path())
     try:
-        return Preparer(embedder, cache).prepare(list(records()))
+        return index_documents(records(), embedder, cache)
     finally:
         cache.close()
 

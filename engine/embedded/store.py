@@ -18,7 +18,6 @@ class CaseStore:
         self.ids: list[str] = cases["ids"]
         self.numbers = np.asarray(cases["numbers"], dtype=np.int64)
         self.project_keys: list[str] = cases["project_keys"]
-        self.content_hashes: list[str] = cases.get("content_hashes", [""] * len(self.ids))
         self.days = np.asarray([(dt.date.fromisoformat(d) - _EPOCH).days for d in cases["meeting_dates"]], dtype=np.int32)
         self.ord_of: dict[str, int] = {case_id: i for i, case_id in enumerate(self.ids)}
         self.by_project: dict[str, list[int]] = {}

@@ -29,12 +29,6 @@ from engine.embedded.schema import (
 WRITER_HEAP = 256_000_000
 
 
-def join_tokens(tokens: Sequence[str]) -> str:
-    """Tokens → the text tantivy's whitespace tokenizer splits back into exactly these tokens
-    (analyzers.streams guarantees tokens are non-empty and contain no whitespace)."""
-    return " ".join(tokens)
-
-
 def _as_datetime(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day)
 
@@ -73,7 +67,6 @@ class EmbeddedWriter:
         self._numbers: list[int] = []
         self._project_keys: list[str] = []
         self._dates: list[str] = []
-        self._hashes: list[str] = []
         self._facets: dict[str, dict[str, list[int]]] = {name: {} for name in FACETS}
         self._dim = info.dim
         self._vec_dir = self.build_dir / "vectors"
@@ -96,25 +89,18 @@ class EmbeddedWriter:
             tdoc.add_unsigned("number", int(doc.number))
             if doc.project_key:
                 tdoc.add_text("project_key", doc.project_key)
-            joined = getattr(doc.streams, "joined", None)   # indexer.prepare.JoinedStreams
             all_bigrams: list[str] = []
             long_fields = ranking.LONG_FIELDS
             for name in TEXT_FIELDS:
-                if joined is not None:
-                    if name not in joined:
-                        continue
-                    morph, bigram = joined[name][0], joined[name][1]
-                else:
-                    streams = doc.streams.get(name)
-                    if streams is None:
-                        continue
-                    morph, bigram = join_tokens(streams.morph), join_tokens(streams.bigram)
-                if morph:
-                    tdoc.add_text(morph_field(name), morph)
-                if bigram:
+                field = doc.tokens.get(name)
+                if field is None:
+                    continue
+                if field.morph:     # space-joined tokens: tantivy's whitespace tokenizer splits them back
+                    tdoc.add_text(morph_field(name), field.morph)
+                if field.bigram:
                     if name not in long_fields:
-                        tdoc.add_text(bigram_field(name), bigram)
-                    all_bigrams.append(bigram)
+                        tdoc.add_text(bigram_field(name), field.bigram)
+                    all_bigrams.append(field.bigram)
             if all_bigrams:
                 tdoc.add_text(ALL_BIGRAMS, FIELD_GAP.join(all_bigrams))
             for name in FACETS:
@@ -131,7 +117,6 @@ class EmbeddedWriter:
             self._numbers.append(int(doc.number))
             self._project_keys.append(doc.project_key)
             self._dates.append(doc.meeting_date.isoformat())
-            self._hashes.append(doc.content_hash)
 
             if self._passages is not None:
                 if doc.passage_vectors is None or doc.case_vector is None:
@@ -153,7 +138,7 @@ class EmbeddedWriter:
         np.save(build / "records.offsets.npy", np.asarray(self._offsets, dtype=np.int64))
         _write_json(build / "cases.json", {
             "ids": self._ids, "numbers": self._numbers, "project_keys": self._project_keys,
-            "meeting_dates": self._dates, "content_hashes": self._hashes,
+            "meeting_dates": self._dates,
         })
         _write_json(build / "facets.json", self._facets)
         passages = 0

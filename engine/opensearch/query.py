@@ -21,11 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from analyzers import join_tokens
 from contract.backend import FACETS, Filters, Sort
 from contract.document import TEXT_FIELDS
 from contract.query import ParsedQuery, Term, Variant
 from engine import ranking
-from engine.opensearch.schema import DATE_FIELD, PASSAGE_VECTOR, PASSAGES, join_tokens, text_field
+from engine.opensearch.schema import DATE_FIELD, PASSAGE_VECTOR, PASSAGES, text_field
 
 Query = dict[str, Any]
 MATCH_NONE: Query = {"match_none": {}}

@@ -1,15 +1,16 @@
 """Index layout: the versioned settings+mappings file and the IndexDocument → source translation.
 
 Every analysed field is indexed twice, once per token stream (`<field>.morph`, `<field>.bigram`),
-as space-joined tokens under a whitespace analyzer: the analyzers in `analyzers/` tokenise once, in
-Python, so OpenSearch sees exactly the tokens the embedded engine sees. Like the embedded engine,
+as space-joined tokens under a whitespace analyzer: the analyzers in `analyzers/` tokenise and join
+once, in Python (`IndexDocument.tokens`, joined by `analyzers.join_tokens`), so OpenSearch indexes
+exactly the text the embedded engine indexes. Like the embedded engine,
 no unigram copy is indexed: a one-character variant is matched by a regexp over the bigram terms.
 """
 from __future__ import annotations
 
 import copy
 import json
-import re
+
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -53,12 +54,6 @@ def index_body(dimension: int | None, meta: dict[str, Any] | None = None, versio
     return body
 
 
-def join_tokens(tokens) -> str:
-    """Tokens → text that a whitespace tokenizer splits back into exactly these tokens (the same
-    joining as the embedded writer's, so both engines index identical terms)."""
-    return " ".join(re.sub(r"\s", "\u2581", t) for t in tokens if t and not t.isspace())
-
-
 def _vector(v: np.ndarray) -> list[float]:
     return [float(x) for x in np.asarray(v, dtype=np.float32).ravel()]
 
@@ -69,7 +64,6 @@ def to_source(doc: IndexDocument, with_vectors: bool = True) -> dict[str, Any]:
     src: dict[str, Any] = {
         "id": doc.id,
         "number": doc.number,
-        "content_hash": doc.content_hash,
         "project_key": doc.project_key,
         DATE_FIELD: doc.meeting_date.isoformat(),
         RECORD: copy.deepcopy(doc.record),
@@ -77,8 +71,8 @@ def to_source(doc: IndexDocument, with_vectors: bool = True) -> dict[str, Any]:
     for facet in FACETS:
         src[facet] = list(doc.facets.get(facet, []))
     for field in TEXT_FIELDS:
-        streams = doc.streams.get(field)
-        src[field] = {s: (join_tokens(getattr(streams, s)) if streams else "") for s in STREAMS}
+        tokens = doc.tokens.get(field)
+        src[field] = {s: (getattr(tokens, s) if tokens else "") for s in STREAMS}
     if with_vectors and doc.case_vector is not None:
         src[CASE_VECTOR] = _vector(doc.case_vector)
     if with_vectors and doc.passage_vectors is not None and len(doc.passage_vectors):

@@ -32,9 +32,9 @@ def records() -> tuple[CaseRecord, ...]:
 
 @lru_cache(maxsize=1)
 def documents() -> tuple[IndexDocument, ...]:
-    from indexer.prepare import Preparer  # the indexer's own builder: analysis happens once, there
+    from indexer.prepare import index_documents  # the indexer's own: analysis happens once, there
 
-    return tuple(Preparer(embedder=None).prepare(list(records())))
+    return tuple(index_documents(records()))
 
 
 def build_info(dim: int | None = None):

@@ -1,9 +1,10 @@
 """A brute-force reference for keyword search: the `contract.query` semantics evaluated
-directly on the IndexDocuments' token streams, with no engine at all. Both backends must agree
+directly on the IndexDocuments' indexed tokens, with no engine at all. Both backends must agree
 with it (and so with each other) on hit sets, totals and facet counts."""
 from __future__ import annotations
 
 from collections import Counter
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from contract.backend import FACETS, Filters
@@ -24,6 +25,11 @@ def _single_char(token: str, c: str) -> bool:
     return token == c or (len(token) == 2 and (token[0] == c or token[1] == c))
 
 
+@lru_cache(maxsize=None)
+def _split(joined: str) -> tuple[str, ...]:
+    return tuple(joined.split())
+
+
 def _variant(doc: IndexDocument, v: Variant, phrase: bool) -> bool | None:
     """True/False, or None when the variant has nothing to match with (as the engines treat it).
     Only the bigram phrase decides a match; morphological matches only rank."""
@@ -32,12 +38,13 @@ def _variant(doc: IndexDocument, v: Variant, phrase: bool) -> bool | None:
     if not s.bigram and len(chars) != 1:
         return None
     for field in TEXT_FIELDS:
-        st = doc.streams.get(field)
-        if st is None:
+        tokens = doc.tokens.get(field)
+        if tokens is None:
             continue
-        if s.bigram and _contains(st.bigram, s.bigram):
+        bigrams = _split(tokens.bigram)
+        if s.bigram and _contains(bigrams, s.bigram):
             return True
-        if not s.bigram and any(_single_char(tok, chars[0]) for tok in st.bigram):
+        if not s.bigram and any(_single_char(tok, chars[0]) for tok in bigrams):
             return True
     return False
 

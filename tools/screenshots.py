@@ -2,7 +2,7 @@
 case page and its print view, the comparison of two cases, precedents from a draft and the
 search-box suggestions.
 
-    .venv/bin/python -m service.screenshots [--out docs/screenshots]
+    .venv/bin/python tools/screenshots.py [--out docs/screenshots]
 
 Uses the configured index (building it if missing, like `serve`). Japanese text needs a CJK font
 installed for chromium (Debian: fonts-ipafont-gothic or fonts-noto-cjk); the page itself loads none.
@@ -13,6 +13,14 @@ import argparse
 import sys
 import urllib.parse
 from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from council_search.settings import get_settings
+from engine.loader import load_searcher
+from indexer.build import ensure_index
+from service.app import create_app
+from service.background import serve_in_thread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -48,15 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "screenshots")
     args = parser.parse_args(argv)
 
-    from playwright.sync_api import sync_playwright
-
-    from council_search.settings import get_settings
-    from engine.loader import load_searcher
-    from service.app import create_app
-    from service.background import serve_in_thread
-
     args.out.mkdir(parents=True, exist_ok=True)
-    app = create_app(load_searcher(get_settings()))
+    settings = get_settings()
+    ensure_index(settings)
+    app = create_app(load_searcher(settings))
     with serve_in_thread(app) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         wide = {"width": 1280, "height": 1000}

@@ -1,7 +1,7 @@
 """End-to-end HTTP latency of the service (`council-search serve` in its own process, real index,
 keep-alive client):
 
-    .venv/bin/python -m service.bench_http [--n 100]
+    .venv/bin/python bench/bench_http.py [--n 100]
 
 Measures what a user or API client waits for, including query analysis, embedding, fusion,
 highlighting, JSON serialisation and page rendering. The server uses the configured index (building
@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 import urllib.parse
+
+import httpx
 
 QUERY = urllib.parse.quote("ガバメントクラウド 再委託")
 CASES = [
@@ -36,8 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100, help="requests per endpoint (after 3 warm-up requests)")
     args = parser.parse_args(argv)
-
-    import httpx
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
