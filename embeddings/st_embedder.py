@@ -45,7 +45,7 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
-            from sentence_transformers import SentenceTransformer
+            from sentence_transformers import SentenceTransformer  # deferred: optional extra `st` (torch)
         except ImportError as exc:
             raise EmbedderUnavailable(f"sentence-transformers is not installed (pip install '.[st]'): {exc}") from exc
         self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)

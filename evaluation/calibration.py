@@ -31,6 +31,7 @@ from analyzers import parse_query
 from contract.backend import Filters, Sort
 from contract.query import ParsedQuery
 from engine.matching import FEATURES, CorpusMoments, MatchTest, features
+from evaluation.cli import load_eval_searcher
 from evaluation.queryset import load_no_answer, load_queries
 
 FOLDS = 10
@@ -275,7 +276,6 @@ def run_family(family: Family, rows: list[QueryRows]) -> dict[str, Any]:
 
 
 def study(embedder: str) -> dict[str, Any]:
-    from evaluation.cli import load_eval_searcher
     searcher, built = load_eval_searcher(embedder)
     judged = collect(searcher, [(q.id, q.kind, q.text, dict(q.judgments)) for q in load_queries().text_queries()])
     no_answer = collect(searcher, [(q.id, "no_answer", q.text, {}) for q in load_no_answer().queries])

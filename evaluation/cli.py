@@ -11,11 +11,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from council_search.settings import PROJECT_ROOT
+from council_search.settings import PROJECT_ROOT, get_settings
+from embeddings import get_embedder
+from engine.embedded.backend import EmbeddedBackend
+from engine.embedded.writer import EmbeddedWriter
+from engine.searcher import Searcher
 from evaluation.overrides import OverrideError, overridden, parse_assignment, tunables
 from evaluation.queryset import DEFAULT_QUERIES, TEXT_KINDS, QuerySetError, load_queries
 from evaluation.report import format_misses, format_table
 from evaluation.runner import MODES, evaluate, flat_scores
+from indexer.build import build_from_settings, read_records
 
 DEFAULT_JSON = PROJECT_ROOT / "eval-data" / "results" / "latest.json"
 # Recorded metrics per embedder: tests/test_quality.py fails when a change drops below them.
@@ -54,30 +59,16 @@ def load_eval_searcher(embedder: str | None = None):
     engine/ranking.py (passage settings are read at index time) into <data_dir>/eval/<embedder>, so
     the serving index is never touched. The shared embedding cache makes rebuilds cheap: only
     passages never seen by this model are embedded. Returns (searcher, build summary line)."""
-    from council_search.settings import get_settings
-    from embeddings import get_embedder
-    from embeddings.cache import EmbeddingCache
-    from engine.embedded.backend import EmbeddedBackend
-    from engine.embedded.writer import EmbeddedWriter
-    from engine.searcher import Searcher
-    from indexer.build import build_index
-
     settings = get_settings()
-    name = embedder or settings.embedder
-    model = get_embedder(name, settings.embedder_model_dir)
+    model = get_embedder(embedder or settings.embedder, settings.embedder_model_dir)
     root = Path(settings.data_dir) / "eval" / model.name
-    cache = EmbeddingCache(settings.embedding_cache_path)
-    try:
-        summary = build_index(settings.records_dir, EmbeddedWriter(root), model, cache, progress=False)
-    finally:
-        cache.close()
+    summary = build_from_settings(settings.model_copy(update={"embedder": model.name}),
+                                  writer=EmbeddedWriter(root), progress=False)
     backend = EmbeddedBackend.open(root)
     return Searcher(backend, model, max_page_size=settings.max_page_size, synonyms_file=settings.synonyms_file), summary.line()
 
 
 def corpus_ids() -> set[str]:
-    from council_search.settings import get_settings
-    from indexer.build import read_records
     return {r.id for r in read_records(get_settings().records_dir, [])}
 
 

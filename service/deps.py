@@ -58,7 +58,7 @@ class SearcherHolder:
             searcher.backend.close()
 
     def _load(self) -> "Searcher":
-        from engine.loader import load_searcher
+        from engine.loader import load_searcher  # deferred: routes are defined without loading the engines
         try:
             # Never build inside a request: `council-search serve` / `index` build; the app only opens.
             searcher = load_searcher(self.settings)

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contract.backend import BackendUnavailable
 from engine.api_params import ParamError, param_error
+from service.security import SECURITY_HEADERS
 
 log = logging.getLogger("council_search.service")
 
@@ -59,7 +60,7 @@ def _is_json(request: Request) -> bool:
 def error_response(request: Request, status: int, code: str, message: str,
                    headers: dict[str, str] | None = None) -> Response:
     if _wants_html(request):
-        from service.rendering import render_error  # late: keeps the API importable without templates
+        from service.rendering import render_error  # deferred: keeps the JSON API importable without templates
         return render_error(request, status, code, message, headers=headers)
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
@@ -100,6 +101,5 @@ def install(app: FastAPI) -> None:
     async def _internal(request: Request, exc: Exception) -> Response:
         # Runs in Starlette's outermost middleware: log the traceback here, answer without it.
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        from service.security import SECURITY_HEADERS
         return JSONResponse({"error": {"code": "internal_error", "message": "internal server error"}},
                             status_code=500, headers=dict(SECURITY_HEADERS))

@@ -15,6 +15,8 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from starlette.responses import Response
 
+from service.freshness import index_built_at
+
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -214,7 +216,7 @@ templates.env.globals.update(
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200,
            headers: dict[str, str] | None = None) -> Response:
-    from service.freshness import index_built_at  # the footer's 「最終更新」; never loads an index for it
+    # the footer's 「最終更新」; never loads an index for it
     context = {"built_at": index_built_at(request, load=False), **context}
     return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)
 

@@ -5,6 +5,8 @@ address the server itself listens on (the ASGI `server` tuple), never the reques
 client-supplied Host would otherwise end up in feeds and copied citations."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import Request
 
 
@@ -27,5 +29,4 @@ def absolute(request: Request, path: str) -> str:
 
 
 def case_path(case_id: str) -> str:
-    from urllib.parse import quote
     return "/cases/" + quote(case_id, safe="")

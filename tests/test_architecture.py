@@ -3,6 +3,7 @@ in pyproject.toml) and the protocols: every engine implements the whole backend 
 with the protocols' signatures, so the searcher and the indexer need no fallbacks."""
 from __future__ import annotations
 
+import ast
 import inspect
 import textwrap
 from pathlib import Path
@@ -71,3 +72,36 @@ def test_an_upward_import_breaks_the_contract(tmp_path, capsys):
         """), encoding="utf-8")
     assert lint(config) != 0
     assert "BROKEN" in capsys.readouterr().out
+
+
+DEFERRED_CHECKED = ("contract", "council_search", "ingest", "analyzers", "embeddings", "engine", "indexer",
+                    "service", "evaluation", "bench", "tools")
+
+
+def deferred_imports_without_reason() -> list[str]:
+    """Imports inside functions without a `# deferred: <reason>` comment on the line or on a comment
+    line just above its block of imports (TYPE_CHECKING blocks are not imports at run time)."""
+    missing = []
+    for top in DEFERRED_CHECKED:
+        for path in sorted((PROJECT_ROOT / top).rglob("*.py")):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for node in ast.walk(ast.parse("\n".join(lines))):
+                if not isinstance(node, (ast.Import, ast.ImportFrom)) or node.col_offset == 0:
+                    continue
+                i = node.lineno - 1
+                if "# deferred:" in lines[i]:
+                    continue
+                j = i - 1
+                while j >= 0 and lines[j].strip().startswith(("from ", "import ")):
+                    j -= 1
+                above = lines[j].strip() if j >= 0 else ""
+                if above.startswith("# deferred:") or "TYPE_CHECKING" in above:
+                    continue
+                missing.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}: {lines[i].strip()}")
+    return missing
+
+
+def test_every_deferred_import_says_why():
+    # an import inside a function hides a dependency (and once hid an import cycle): only where
+    # start-up time or an optional dependency needs it, with the reason beside it
+    assert deferred_imports_without_reason() == []
