@@ -24,6 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from contract.backend import Filters  # noqa: E402
+from council_search.settings import get_settings  # noqa: E402
+from engine import precedents as P  # noqa: E402
+from engine.loader import load_searcher  # noqa: E402
 
 
 def drafts(records: list[dict], n: int, chars: int, seed: int = 11) -> list[str]:
@@ -46,9 +49,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chars", type=int, default=5000)
     args = ap.parse_args(argv)
 
-    from council_search.settings import get_settings
-    from engine import precedents as P
-    from engine.loader import load_searcher
     searcher = load_searcher(get_settings())
     records = list(searcher.backend.records())
     texts = drafts(records, args.drafts + 1, args.chars)

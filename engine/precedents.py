@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from html import escape
 from functools import lru_cache
 import time
 from collections import Counter
@@ -32,11 +33,11 @@ import numpy as np
 
 from analyzers import STOP_WORDS, normalize
 from analyzers.sentence import surface_tokens
-from analyzers.streams import index_streams
+from analyzers.streams import index_tokens
+from contract.backend import BackendUnavailable, Filters, SearchBackend
 from embeddings.base import Embedder
 from embeddings.passages import case_passages, split_passages
 from engine import ranking
-from contract.backend import BackendUnavailable, Filters, SearchBackend
 
 EMBED_BUDGET_CHARS = 800            # embedded per request (2 passages of 400): bounded cost; MAP unchanged
 NEIGHBOURS_PER_PASSAGE = 100      # each embedded draft passage's nearest cases (the candidate pool)
@@ -107,7 +108,7 @@ def embed_draft(passages: Sequence[str], embedder: Embedder,
 # ---------------------------------------------------------------- scoring
 
 def _bigrams(text: str) -> set[str]:
-    return set(index_streams(text).bigram)
+    return set(index_tokens(text).bigram.split())
 
 
 def project_coverage(draft_bigrams: set[str], project_bigrams: set[str], df: Counter, n: int) -> float:
@@ -168,7 +169,6 @@ def _content(key: str) -> bool:
 
 def mark_shared(text: str, shared: set[str]) -> str:
     """HTML-escaped text with the shared words in <mark> (adjacent ones merged)."""
-    from html import escape
     out: list[str] = []
     open_ = False
     for token, key in zip(tokens := surface_tokens(text), _word_keys(tokens)):

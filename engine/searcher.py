@@ -32,12 +32,14 @@ from typing import Any, Callable, Iterable, TypeVar
 import numpy as np
 
 from analyzers import default_synonyms, highlight, highlight_all, parse_query
+from analyzers.synonyms import synonym_file_texts
 from contract.backend import FACETS, BackendUnavailable, Filters, Mode, Ranked, SearchBackend, Sort
 from contract.document import facet_values
 from contract.query import Group, ParsedQuery
 from contract.query_warnings import QueryWarning
 from embeddings.base import Embedder
 from embeddings.threads import limit_blas_threads
+from engine import precedents as P
 from engine import ranking
 from engine.api_models import (
     AlignedPair, PrecedentHit, PrecedentsResponse,
@@ -46,7 +48,7 @@ from engine.api_models import (
 )
 from engine.api_params import MAX_DRAFT_CHARS, MAX_PAGE_SIZE, NotFoundError, ParamError, SearchParams, SimilarParams
 from engine.fusion import rrf
-from engine.suggest import SuggestIndex
+from engine.suggest import SuggestIndex, SuggestionKind, synonym_words
 
 FACET_SIZE = 100
 QUERY_VECTOR_CACHE_SIZE = 1024   # x 384 float32 = 1.5 MB
@@ -231,7 +233,6 @@ class Searcher:
     def precedents(self, text: str, filters: Filters, size: int = 10, exclude: tuple[str, ...] = (),
                    guard=None) -> PrecedentsResponse:
         """The cases most like a draft, with aligned passage pairs (engine/precedents.py)."""
-        from engine import precedents as P
         started = time.perf_counter()
         if len(text) > MAX_DRAFT_CHARS:
             raise DraftTooLong("draft_too_long", f"text must be at most {MAX_DRAFT_CHARS:,} characters")
@@ -472,8 +473,6 @@ class DraftTooLong(ParamError):
 def build_suggest_index(backend: SearchBackend) -> SuggestIndex:
     """The suggestion vocabulary of one index: its records' terms, plus the synonym file's words
     counted by the cases that contain them literally (a quoted phrase: no synonym expansion)."""
-    from analyzers.synonyms import synonym_file_texts
-    from engine.suggest import SuggestionKind, synonym_words
 
     extra = []
     for text in synonym_file_texts():

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import yaml
 
-from engine import precedents as P
 from contract.backend import Filters
+from council_search.settings import get_settings
+from engine import precedents as P
+from engine.loader import load_searcher
 from evaluation.metrics import average_precision
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,8 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     weights = sorted({float(w) for w in args.weights.split(",")} | {P.PROJECT_WEIGHT})
 
-    from council_search.settings import get_settings
-    from engine.loader import load_searcher
     started = time.perf_counter()
     searcher = load_searcher(get_settings())
     lineages = load_lineages()

@@ -10,6 +10,7 @@ installed for chromium (Debian: fonts-ipafont-gothic or fonts-noto-cjk); the pag
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import urllib.parse
 from pathlib import Path
@@ -33,7 +34,6 @@ DRAFT_CASE_NUMBER = 38    # its 事業内容 is pasted as the draft
 
 
 def _paste_draft(page, records_dir: Path) -> None:
-    import json
     for path in sorted(records_dir.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             record = json.loads(line)
