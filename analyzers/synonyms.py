@@ -113,11 +113,10 @@ def load_synonyms(path: str | os.PathLike[str] | None = None,
     return smap
 
 
-def synonym_file_texts() -> list[str]:
-    """The text of every synonym file load_synonyms() reads (packaged, then the extra file), for
-    readers that want the words as written (search-box suggestions) rather than normalised."""
+def synonym_file_texts(extra: str | os.PathLike[str] | None = None) -> list[str]:
+    """The text of every synonym file load_synonyms() reads (packaged, then `extra`), for readers
+    that want the words as written (search-box suggestions) rather than normalised."""
     texts = [resources.files("analyzers").joinpath("data/synonyms.txt").read_text(encoding="utf-8")]
-    extra = os.environ.get(ENV_EXTRA_FILE)
     if extra:
         try:
             texts.append(Path(extra).read_text(encoding="utf-8"))

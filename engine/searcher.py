@@ -266,7 +266,7 @@ class Searcher:
         if self._suggest_index is None:
             with self._suggest_lock:
                 if self._suggest_index is None:
-                    self._suggest_index = build_suggest_index(self.backend)
+                    self._suggest_index = build_suggest_index(self.backend, self.synonyms_file)
         return self._suggest_index
 
     def facets(self) -> FacetsResponse:
@@ -470,12 +470,11 @@ class DraftTooLong(ParamError):
     status = 413
 
 
-def build_suggest_index(backend: SearchBackend) -> SuggestIndex:
-    """The suggestion vocabulary of one index: its records' terms, plus the synonym file's words
+def build_suggest_index(backend: SearchBackend, synonyms_file: Path | None = None) -> SuggestIndex:
+    """The suggestion vocabulary of one index: its records' terms, plus the synonym files' words
     counted by the cases that contain them literally (a quoted phrase: no synonym expansion)."""
-
     extra = []
-    for text in synonym_file_texts():
+    for text in synonym_file_texts(synonyms_file):
         for word in synonym_words(text):
             if '"' in word:
                 continue
