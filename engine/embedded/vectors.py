@@ -90,7 +90,7 @@ def build_hnsw(case_vectors: np.ndarray, path: Path, *, m: int = ranking.ANN_HNS
     8-bit scalar-quantised vectors: a quarter of the float matrix in memory; the exact re-scoring
     reads the float passages. Written to a temporary name and renamed (the build dir is not yet
     visible to readers anyway)."""
-    import faiss
+    import faiss  # deferred: faiss loads only for indexes large enough to have an HNSW graph
     dim = int(case_vectors.shape[1])
     index = faiss.IndexHNSWSQ(dim, faiss.ScalarQuantizer.QT_8bit, m, faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = ef_construction
@@ -112,7 +112,7 @@ class HnswCoarseIndex:
     those rows, cheaper than a graph walk that skips most nodes."""
 
     def __init__(self, index, case_vectors: np.ndarray, ef_search: int = ranking.ANN_EF_SEARCH):
-        import faiss
+        import faiss  # deferred: faiss loads only for indexes large enough to have an HNSW graph
         self._faiss = faiss
         self.index = index
         self.case_vectors = case_vectors
@@ -121,7 +121,7 @@ class HnswCoarseIndex:
 
     @classmethod
     def load(cls, path: Path, case_vectors: np.ndarray) -> "HnswCoarseIndex":
-        import faiss
+        import faiss  # deferred: faiss loads only for indexes large enough to have an HNSW graph
         return cls(faiss.read_index(str(path)), case_vectors)
 
     def candidates(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
