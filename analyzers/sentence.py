@@ -9,9 +9,9 @@ search; only the keyword side sees the split.
 """
 from __future__ import annotations
 
-import threading
+from typing import NamedTuple
 
-import fugashi
+from analyzers.taggers import FEATURES
 
 # Parts of speech that end a content run (unidic pos1).
 # 形状詞 breaks only as an auxiliary stem (よう): パブリック, 特定 are 形状詞 too and belong to words.
@@ -19,32 +19,39 @@ _BREAK_POS = frozenset({"助詞", "助動詞", "動詞", "形容詞", "副詞", 
 # Nouns that only frame a request ("…する案件", "…の事例を探す") and carry no topic.
 FILLER_NOUNS = frozenset("案件 事例 ケース 仕組み 仕組 もの こと ため よう とき 場合 件 例 話 内容 方法 審議".split())
 
-_local = threading.local()
 
 
-def _tagger() -> fugashi.Tagger:
-    tagger = getattr(_local, "tagger", None)
-    if tagger is None:
-        tagger = _local.tagger = fugashi.Tagger()
-    return tagger
+class _Token(NamedTuple):
+    surface: str
+    white_space: str
+    pos1: str
+    pos2: str
+    cform: str
+
+
+def _tokens(word: str) -> list[_Token]:
+    # Copied out while the tagger is borrowed: fugashi nodes point into the tagger's lattice.
+    with FEATURES.borrow() as tagger:
+        return [_Token(t.surface, t.white_space, str(t.feature.pos1), str(t.feature.pos2), str(t.feature.cForm))
+                for t in tagger(word)]
 
 
 def content_chunks(word: str) -> list[str]:
     """The content words of `word`, or `[word]` when it is not sentence-like."""
     if len(word) < 4:
         return [word]
-    tokens = list(_tagger()(word))
+    tokens = _tokens(word)
     # Sentence-like = has a particle or auxiliary. A compound with a verb stem in it (見守りカメラ,
     # 入れ替え) is a word, not a sentence.
-    if not any(t.feature.pos1 in ("助詞", "助動詞") for t in tokens):
+    if not any(t.pos1 in ("助詞", "助動詞") for t in tokens):
         return [word]
     chunks: list[str] = []
     current: list[str] = []
     for i, token in enumerate(tokens):
-        pos = token.feature.pos1
-        breaks = pos in _BREAK_POS or (pos == "形状詞" and token.feature.pos2 == "助動詞語幹")
-        if (breaks and pos == "動詞" and str(token.feature.cForm).startswith("連用形")
-                and i + 1 < len(tokens) and tokens[i + 1].feature.pos1 in ("名詞", "接尾辞")):
+        pos = token.pos1
+        breaks = pos in _BREAK_POS or (pos == "形状詞" and token.pos2 == "助動詞語幹")
+        if (breaks and pos == "動詞" and token.cform.startswith("連用形")
+                and i + 1 < len(tokens) and tokens[i + 1].pos1 in ("名詞", "接尾辞")):
             breaks = False   # a verb stem inside a compound noun: 見守りカメラ, 受け取り窓口
         if breaks:
             if current:

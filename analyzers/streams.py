@@ -22,12 +22,9 @@ a space in the query still lines up with the index.
 from __future__ import annotations
 
 import re
-import threading
-
-import fugashi
-import unidic_lite
 
 from analyzers.normalize import _LATIN, normalize
+from analyzers.taggers import WAKATI
 from contract.document import FieldTokens
 from contract.query import TokenStreams
 
@@ -55,17 +52,10 @@ STOP_WORDS: frozenset[str] = frozenset(
 )
 
 
-_local = threading.local()
-
-
-def _tagger() -> fugashi.GenericTagger:
-    # GenericTagger + wakati: surfaces only, ~2x faster than building unidic feature tuples.
-    # One tagger per thread: a MeCab tagger's parse() reuses internal state (the service analyses
-    # queries from a thread pool); the dictionary itself is memory-mapped and shared.
-    tagger = getattr(_local, "tagger", None)
-    if tagger is None:
-        tagger = _local.tagger = fugashi.GenericTagger(f"-r /dev/null -d {unidic_lite.DICDIR} -Owakati")
-    return tagger
+def _wakati(text: str) -> list[str]:
+    # A tagger from the process-wide pool (analyzers/taggers.py), not one per thread.
+    with WAKATI.borrow() as tagger:
+        return tagger.parse(text).split()
 
 
 # Token -> keep? decided once per distinct token (the vocabulary is small); the loop below then
@@ -116,7 +106,7 @@ def _morph(norm: str) -> list[str]:
 def _morph_sentence(sentence: str) -> tuple[str, ...]:
     cached = _SENTENCES.get(sentence)
     if cached is None:
-        cached = tuple(_filter(_tagger().parse(sentence).split()))
+        cached = tuple(_filter(_wakati(sentence)))
         if len(_SENTENCES) >= MAX_CACHED_SENTENCES:
             _SENTENCES.clear()
         _SENTENCES[sentence] = cached
@@ -204,6 +194,6 @@ def term_streams(text: str) -> TokenStreams:
         bigram = []
     morph = _morph(norm)
     if not morph and unigram:
-        morph = [t[:MAX_TOKEN_CHARS] for t in _tagger().parse(norm).split()
+        morph = [t[:MAX_TOKEN_CHARS] for t in _wakati(norm)
                  if _WORDCHAR_RE.search(t)] or list(bigram or unigram)
     return TokenStreams(morph=tuple(morph), bigram=tuple(bigram), unigram=tuple(unigram))

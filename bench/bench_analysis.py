@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from analyzers import highlight, index_tokens, normalize, normalize_with_offsets, parse_query  # noqa: E402
 from analyzers.highlight import _normalized  # noqa: E402
-from analyzers.streams import _char_streams, _tagger, clear_caches  # noqa: E402
+from analyzers.streams import _char_streams, _wakati, clear_caches  # noqa: E402
 
 CORPUS = ROOT / "corpus/raw/shinjuku/r05-kojin-joho-hogo-kanri-unei-kaigi.txt"
 RECORDS = ROOT / "corpus/records/shinjuku-privacy-council-2023.jsonl"
@@ -69,7 +69,6 @@ def main() -> int:
     args = ap.parse_args()
     text = CORPUS.read_text(encoding="utf-8")
     chunks = field_texts()
-    tagger = _tagger()
     index_tokens("warm up 委託")  # loads the dictionary
     normalize(text)                 # fills the translate cache
     results = {"corpus_chars": len(text), "chunks": len(chunks)}
@@ -78,7 +77,7 @@ def main() -> int:
             "normalize": rate(normalize, items, args.repeat),
             "normalize_with_offsets": rate(normalize_with_offsets, items, args.repeat),
             "char_streams": rate(lambda t: _char_streams(normalize(t)), items, args.repeat),
-            "fugashi_wakati": rate(tagger.parse, items, args.repeat),
+            "fugashi_wakati": rate(_wakati, items, args.repeat),
             "index_tokens": rate(index_tokens, items, args.repeat),
         }
     queries = ["個人番号 委託", '"再委託先" OR 外部結合 -警視庁', "ガバクラ", "№12", "パブコメ 令和 7 年度"]
