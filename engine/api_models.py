@@ -113,7 +113,9 @@ class CaseDetail(CaseRecord):
 
 class SimilarResponse(BaseModel):
     id: str = Field(description="The case the hits are similar to")
-    filters: dict[str, list[str]] = Field(default_factory=dict)
+    filters: dict[str, list[str]] = Field(default_factory=dict, description=(
+        "The filters applied, keyed like the URL parameters: facet values, and date_from / date_to as "
+        "one-element lists of YYYY-MM-DD"))
     total: int
     size: int
     took_ms: float

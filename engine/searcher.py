@@ -215,8 +215,13 @@ class Searcher:
         records = self.backend.fetch(ranked.ids)
         empty = ParsedQuery(raw="")
         hits = [self._hit(records[i], s, empty) for i, s in zip(ranked.ids, ranked.scores) if i in records]
+        echo = {k: list(v) for k, v in filters.selected.items() if v}
+        # the date range is a filter too: echoed like the URL parameters (one-element lists)
+        for name, day in (("date_from", filters.date_from), ("date_to", filters.date_to)):
+            if day is not None:
+                echo[name] = [day.isoformat()]
         return SimilarResponse(
-            id=case_id, filters={k: list(v) for k, v in filters.selected.items() if v},
+            id=case_id, filters=echo,
             total=len(hits), size=size, took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits)
 
     def case(self, case_id: str) -> CaseDetail:

@@ -10,6 +10,13 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Ids and slugs go into URLs (/cases/{id}), file names and CSV cells: lowercase ASCII letters and
+# digits in hyphen-separated parts, so none can start with a formula character (= + - @), hold a
+# path separator or need escaping anywhere.
+ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SLUG_PATTERN = ID_PATTERN
+MAX_ID_CHARS = 200   # the API's case-id path parameter accepts up to this
+
 
 class SourceRef(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -31,7 +38,8 @@ class CaseRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(description="Stable, globally unique: {municipality_slug}-{council_slug}-{fiscal_year}-{number:03d}")
+    id: str = Field(pattern=ID_PATTERN, max_length=MAX_ID_CHARS,
+                    description="Stable, globally unique: {municipality_slug}-{council_slug}-{fiscal_year}-{number:03d}")
     number: int = Field(ge=1, description="№ in the report")
     municipality: str = Field(description="e.g. 新宿区")
     council: str = Field(description="Deliberating body, e.g. 個人情報保護管理運営会議")
@@ -71,9 +79,9 @@ class ReportManifest(BaseModel):
     title: str = ""
     publisher: str = Field(default="", description="Issuing body (発行者); empty = the municipality")
     municipality: str
-    municipality_slug: str
+    municipality_slug: str = Field(pattern=SLUG_PATTERN, max_length=60)
     council: str
-    council_slug: str
+    council_slug: str = Field(pattern=SLUG_PATTERN, max_length=60)
     fiscal_year: int
     fiscal_year_label: str
     report_date: dt.date | None = None

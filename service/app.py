@@ -18,8 +18,9 @@ from council_search.settings import Settings, get_settings
 from service import errors
 from service.deps import SearcherHolder
 from service.rendering import STATIC_DIR
+from service.http_checks import HeadAsGetMiddleware, ParameterBytesMiddleware
 from service.routers import cases, compare, feed, meta, pages, precedents, search, suggest
-from service.security import SecurityHeadersMiddleware
+from service.security import RateLimit, SecurityHeadersMiddleware
 
 if TYPE_CHECKING:
     from engine.searcher import Searcher
@@ -31,8 +32,10 @@ Full-text and semantic search over Japanese municipal council records (審議案
 
 * The URL is the whole state: every parameter is a plain query parameter, filters repeat
   (`department=戸籍住民課&department=税務課`): OR within a facet, AND across facets.
-* Errors are `{"error": {"code", "message"}}` with a 4xx status for bad input, 404 for an unknown
-  case, 503 when the search backend is unavailable.
+* Errors are `{"error": {"code", "message"}}` with a 4xx status for bad input (including parameters
+  that are not UTF-8 text or contain NUL: `invalid_encoding`), 404 for an unknown case, 429 when the
+  admin endpoint is called too often, 503 when the search backend is unavailable or busy.
+* Every GET route also answers HEAD (same status and headers, no body).
 * The API is read-only; write endpoints need `Authorization: Bearer $COUNCIL_SEARCH_ADMIN_TOKEN`.
 """
 
@@ -63,9 +66,13 @@ def create_app(searcher: "Searcher | None" = None, settings: Settings | None = N
     )
     app.state.settings = settings
     app.state.searcher_holder = holder
+    app.state.admin_rate_limit = RateLimit(settings.admin_requests_per_minute)
     errors.install(app)
+    # Outermost last: security headers on everything; HEAD outside gzip so its headers are the GET's.
+    app.add_middleware(ParameterBytesMiddleware)
     # Result pages are ~50 KB of repetitive Japanese HTML; ward networks and phones are slow.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     for module in (search, cases, precedents, suggest, feed, meta, pages, compare):
         app.include_router(module.router)

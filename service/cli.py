@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from council_search.settings import Settings
 
 import uvicorn
 
@@ -16,9 +19,15 @@ from indexer.build import ensure_index
 MAX_REQUEST_HEAD_BYTES = 256 * 1024
 
 
-def uvicorn_options() -> dict[str, Any]:
-    """Server options shared by `serve` and the browser tests' in-process server."""
-    return {"http": "h11", "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES, "server_header": False}
+def uvicorn_options(settings: "Settings | None" = None) -> dict[str, Any]:
+    """Server options shared by `serve` and the in-process server of the browser tests and benches:
+    h11 with the request-head timeout and JSON errors of service/http_protocol.py, and the idle
+    keep-alive timeout, both from settings (docs/reliability.md lists the reverse-proxy equivalents)."""
+    from council_search.settings import get_settings
+    from service.http_protocol import protocol_class
+    settings = settings or get_settings()
+    return {"http": protocol_class(settings.header_timeout), "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES,
+            "timeout_keep_alive": settings.keep_alive_timeout, "server_header": False}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"council-search serve: could not build the index: {exc}", file=sys.stderr)
             return 1
     # factory=True: the app (and its searcher) is created inside the server process, also with --reload.
+    options = uvicorn_options(settings)
+    if args.reload:   # the reloader pickles the config: the module-level class (default timeout) pickles
+        from service.http_protocol import GuardedH11Protocol
+        options["http"] = GuardedH11Protocol
     uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port, reload=args.reload,
-                log_level="info", **uvicorn_options())
+                log_level="info", **options)
     return 0

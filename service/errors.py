@@ -37,6 +37,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Unknown case id",
         413: "Draft longer than 20,000 characters (code draft_too_long)",
         415: "Body not sent as application/json (code json_required)",
+        429: "Too many requests (admin endpoint rate limit); see Retry-After",
         503: "Search backend unavailable",
     }
     return {s: {"model": ErrorResponse, "description": text.get(s, "Error")} for s in statuses}
@@ -65,7 +66,7 @@ def error_response(request: Request, status: int, code: str, message: str,
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 429: "rate_limited"}
 
 
 def install(app: FastAPI) -> None:

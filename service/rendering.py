@@ -227,14 +227,32 @@ ERROR_TITLES = {
     403: "この操作はできません",
     404: "ページが見つかりません",
     405: "この方法ではアクセスできません",
+    429: "アクセスが集中しています",
     503: "検索サービスを一時的に利用できません",
+}
+
+
+# The page says what happened in Japanese; the API's English message (a stable contract) is shown
+# under it as the technical detail for bad input, and not at all for server-side conditions.
+ERROR_MESSAGES_JA = {
+    "backend_unavailable": "検索サービスに接続できません。しばらくしてから、もう一度お試しください。",
+    "busy": "ただいま混み合っています。しばらくしてから、もう一度お試しください。",
+    "rate_limited": "短い間に多くの操作がありました。しばらくしてから、もう一度お試しください。",
+    "internal_error": "サーバーでエラーが発生しました。しばらくしてから、もう一度お試しください。",
+    "not_found": "お探しのページまたは案件は見つかりませんでした。",
+    "invalid_encoding": "URL の文字を読み取れませんでした（UTF-8 でない文字、または NUL 文字が含まれています）。",
+    "invalid_date": "日付は YYYY-MM-DD の形で、1677-09-22 から 2262-04-11 までの日付を指定してください。",
+    "invalid_date_range": "開始日が終了日より後になっています。",
+    "query_too_long": "検索語が長すぎます。",
 }
 
 
 def render_error(request: Request, status: int, code: str, message: str,
                  headers: dict[str, str] | None = None) -> Response:
     q = request.query_params.get("q", "")
+    message_ja = ERROR_MESSAGES_JA.get(code)
     return render(request, "error.html", {
-        "status": status, "code": code, "message": message, "q": q[:200],
+        "status": status, "code": code, "message": message_ja or message, "q": q[:200],
+        "detail": message if message_ja and status < 500 else None,
         "title": ERROR_TITLES.get(status, "エラーが発生しました"),
     }, status_code=status, headers=headers)

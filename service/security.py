@@ -5,6 +5,9 @@ The page loads only same-origin files: no inline script or event handler (the CS
 from __future__ import annotations
 
 import hmac
+import threading
+import time
+from collections import deque
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -63,9 +66,41 @@ class WritesDisabled(ParamError):
     status = 403
 
 
+class RateLimited(ParamError):
+    status = 429
+
+    def __init__(self, retry_after: int):
+        super().__init__("rate_limited", f"too many admin requests; retry after {retry_after} s")
+        self.headers = {"Retry-After": str(retry_after)}
+
+
+class RateLimit:
+    """At most `limit` calls per `window` seconds, for the whole process (sliding window).
+
+    For the admin endpoint: a reload opens the whole index again, and each call with a wrong token
+    is a guess at it, so both are counted. Process-wide rather than per client: behind a reverse
+    proxy every client has the proxy's address."""
+
+    def __init__(self, limit: int, window: float = 60.0):
+        self.limit, self.window = limit, window
+        self._calls: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            while self._calls and now - self._calls[0] >= self.window:
+                self._calls.popleft()
+            if len(self._calls) >= self.limit:
+                raise RateLimited(max(1, int(self.window - (now - self._calls[0])) + 1))
+            self._calls.append(now)
+
+
 def require_admin(request: Request) -> None:
     """Dependency for write endpoints: `Authorization: Bearer $COUNCIL_SEARCH_ADMIN_TOKEN`.
-    With no token configured, writes are off altogether (403), so a default deployment is read-only."""
+    With no token configured, writes are off altogether (403), so a default deployment is read-only.
+    Calls are rate-limited (Settings.admin_requests_per_minute) before the token is even compared."""
+    request.app.state.admin_rate_limit.check()
     token = request.app.state.settings.admin_token
     if not token:
         raise WritesDisabled("writes_disabled", "write endpoints are disabled (COUNCIL_SEARCH_ADMIN_TOKEN is not set)")

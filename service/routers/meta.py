@@ -13,6 +13,7 @@ from service.deps import get_searcher
 from service.errors import error_responses
 from service.rendering import render, templates
 from service.security import require_admin
+from service.urls import site_url
 
 router = APIRouter(tags=["meta"])
 
@@ -34,7 +35,7 @@ def healthz(request: Request) -> Health | JSONResponse:
                             status_code=503, headers={"Retry-After": "30"})
 
 
-@router.post("/api/admin/reload", response_model=Health, responses=error_responses(401, 403, 503),
+@router.post("/api/admin/reload", response_model=Health, responses=error_responses(401, 403, 429, 503),
              summary="Reload the index from disk after council-search index (needs the admin bearer token)",
              dependencies=[Depends(require_admin)])
 def reload_index(request: Request) -> Health:
@@ -44,7 +45,8 @@ def reload_index(request: Request) -> Health:
 @router.get("/opensearch.xml", include_in_schema=False)
 def opensearch_description(request: Request) -> Response:
     """Lets browsers add the site as a search engine (OpenSearch 1.1 description document)."""
-    body = templates.get_template("opensearch.xml").render(base=str(request.base_url).rstrip("/"))
+    # The origin comes from configuration, never from the Host header (service/urls.py).
+    body = templates.get_template("opensearch.xml").render(base=site_url(request))
     return Response(body, media_type="application/opensearchdescription+xml; charset=utf-8")
 
 

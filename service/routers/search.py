@@ -15,7 +15,7 @@ from service.deps import get_searcher, search_params
 from service.errors import error_responses
 from service.feed import MEDIA_TYPE as FEED_MEDIA_TYPE
 from service.rendering import query_url
-from service.urls import absolute
+from service.urls import absolute, site_url
 
 router = APIRouter(prefix="/api", tags=["search"])
 
@@ -55,11 +55,13 @@ def _cell(value: str) -> str:
 
 
 def _csv_row(hit: Hit, base_url: str) -> list[str]:
-    return [
-        hit.id, str(hit.number), _cell(hit.title), _cell(hit.municipality), _cell("、".join(hit.departments)),
-        _cell("、".join(hit.categories)), hit.meeting_date.isoformat(), _cell(hit.result), f"{hit.score:.6g}",
-        base_url + hit.url.lstrip("/"),
-    ]
+    # Every cell goes through _cell, even those that cannot start with a formula character today
+    # (ids are checked at ingest, numbers and dates are ours): one rule, no cell forgotten.
+    return [_cell(v) for v in (
+        hit.id, str(hit.number), hit.title, hit.municipality, "、".join(hit.departments),
+        "、".join(hit.categories), hit.meeting_date.isoformat(), hit.result, f"{hit.score:.6g}",
+        base_url + hit.url,
+    )]
 
 
 def _encode(rows: list[list[str]]) -> bytes:
@@ -82,7 +84,7 @@ def search_csv(request: Request, query: Annotated[SearchQuery, Query()],
     searcher = get_searcher(request)
     # The first page is fetched before the response starts so errors still get a proper status.
     first = searcher.search(params)
-    base_url = str(request.base_url)
+    base_url = site_url(request)   # never the Host header (service/urls.py)
 
     def body() -> Iterator[bytes]:
         yield "\ufeff".encode("utf-8") + _encode([list(CSV_COLUMNS)])
