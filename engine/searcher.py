@@ -70,7 +70,8 @@ def case_url(case_id: str) -> str:
 # is a separate pass over the match set, and tantivy and the embedder release the GIL, so on two
 # cores a broad query's wall time is max(rank, facets) instead of their sum (measured at 100k cases:
 # "ガバメントクラウド 再委託" 68 -> 42 ms). Same calls, same results; only the order in time changes.
-# One pool shared by all requests; its tasks never wait on each other, so a busy pool only queues.
+# One pool shared by all requests; its tasks never wait on each other or on the embedder (the query
+# embedding runs on the request's own thread), so a busy pool only queues behind short engine calls.
 _PARALLEL_WORKERS = max(2, os.cpu_count() or 2)
 _parallel_pool: ThreadPoolExecutor | None = None
 
@@ -349,9 +350,12 @@ class Searcher:
                 keyword_weight: float = ranking.KEYWORD_RRF_WEIGHT) -> ResultPage:
         window = ranking.HYBRID_WINDOW
         counts_f = _in_parallel(self.backend.facet_counts, parsed, filters, FACET_SIZE)
-        semantic_f = _in_parallel(self._semantic_window, parsed, filters, window)
-        kw = self.backend.keyword(parsed, filters, Sort.relevance, 0, window)
-        vector, sem, sem_matching = semantic_f.result()
+        kw_f = _in_parallel(self.backend.keyword, parsed, filters, Sort.relevance, 0, window)
+        # The embedding (which may queue at the embedder's gate) runs on this request's own thread,
+        # never on the shared pool: pooled tasks must not wait behind embedding work, or keyword
+        # requests' facet counts would (issue 14).
+        vector, sem, sem_matching = self._semantic_window(parsed, filters, window)
+        kw = kw_f.result()
         fused = rrf([kw.ids, sem.ids], weights=[keyword_weight, ranking.SEMANTIC_RRF_WEIGHT])
         extras = self._not_matching(parsed, filters, sem, kw, sem_matching)
         total = kw.total + len(extras)

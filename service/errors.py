@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contract.backend import BackendUnavailable
+from embeddings.budget import EmbedderBusy
 from engine.api_params import ParamError, param_error
 from service.security import SECURITY_HEADERS
 
@@ -38,7 +39,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Draft longer than 20,000 characters (code draft_too_long)",
         415: "Body not sent as application/json (code json_required)",
         429: "Too many requests (admin endpoint rate limit); see Retry-After",
-        503: "Search backend unavailable",
+        503: "Search backend unavailable, or semantic search busy (code busy); see Retry-After",
     }
     return {s: {"model": ErrorResponse, "description": text.get(s, "Error")} for s in statuses}
 
@@ -97,6 +98,14 @@ def install(app: FastAPI) -> None:
         log.warning("search backend unavailable: %s", exc)
         return error_response(request, 503, "backend_unavailable", "the search backend is unavailable; try again later",
                               headers={"Retry-After": "30"})
+
+    @app.exception_handler(EmbedderBusy)
+    async def _busy(request: Request, exc: EmbedderBusy) -> Response:
+        # Query embeddings queue at the embedder's gate (embeddings/budget.py); beyond its bound the
+        # request is refused at once rather than waiting without limit.
+        return error_response(request, 503, "busy", "semantic search is busy; try again shortly "
+                              "(keyword search, mode=keyword, is not affected)",
+                              headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:

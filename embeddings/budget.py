@@ -1,0 +1,86 @@
+"""Bounded cost per query embedding: a token budget, and a gate on how many wait.
+
+Measured on 9635f0c: the whole query (up to 1,000 characters) was embedded; a 1,000-character
+semantic query cost 5.2 s of CPU, and 8 connections sending varied long queries brought the
+service to 0.4 requests/s and made another client's ordinary hybrid query take 10.8 s.
+
+- Budget: the query side embeds at most QUERY_TOKEN_BUDGET model tokens (the query's first words;
+  a search query's meaning is in its first words, and e5 models were trained on short queries).
+  The keyword side still sees the whole query.
+- Gate: an embedder runs one query at a time (its C engine has one set of buffers); at most
+  `max_waiting` more queue behind it, each for at most `max_wait` seconds. Beyond that the request
+  is refused at once with EmbedderBusy (HTTP 503 + Retry-After) instead of joining an unbounded
+  queue that would make every semantic and hybrid request slow.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+QUERY_TOKEN_BUDGET = 64
+# Embedders without a tokenizer we can ask: characters (Japanese runs ~1 token per 1-2 characters).
+QUERY_CHAR_BUDGET = 2 * QUERY_TOKEN_BUDGET
+
+
+class EmbedderBusy(RuntimeError):
+    """Too many query embeddings waiting: try again shortly."""
+
+    retry_after = 1
+
+
+def clip_to_budget(text: str, token_count: Callable[[str], int] | None = None,
+                   budget: int = QUERY_TOKEN_BUDGET) -> str:
+    """The longest prefix of `text` that fits `budget` tokens (or QUERY_CHAR_BUDGET characters
+    without a token counter). Cut at a space when there is one near the end, so a word is not
+    embedded half."""
+    if token_count is None:
+        clipped = text[:QUERY_CHAR_BUDGET]
+    else:
+        if token_count(text) <= budget:
+            return text
+        lo, hi = 0, min(len(text), budget * 4)   # a token is at least a character's worth of text
+        while lo < hi:                            # longest prefix within budget (token counts grow with length)
+            mid = (lo + hi + 1) // 2
+            if token_count(text[:mid]) <= budget:
+                lo = mid
+            else:
+                hi = mid - 1
+        clipped = text[:lo]
+    if clipped == text:
+        return text
+    space = clipped.rfind(" ")
+    if space > len(clipped) // 2:
+        clipped = clipped[:space]
+    return clipped.rstrip()
+
+
+class EmbeddingGate:
+    """One embedding at a time, a short bounded queue, refusal beyond it."""
+
+    def __init__(self, max_waiting: int = 16, max_wait: float = 2.0):
+        self.max_waiting = max_waiting
+        self.max_wait = max_wait
+        self._run = threading.Lock()
+        self._count_lock = threading.Lock()
+        self._waiting = 0
+
+    def __enter__(self) -> "EmbeddingGate":
+        with self._count_lock:
+            if self._waiting >= self.max_waiting:
+                raise EmbedderBusy("too many queries are waiting for semantic search")
+            self._waiting += 1
+        try:
+            acquired = self._run.acquire(timeout=self.max_wait)
+        finally:
+            with self._count_lock:
+                self._waiting -= 1
+        if not acquired:
+            raise EmbedderBusy("semantic search is busy")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._run.release()
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
