@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Mapping, Sequence
+from typing import Annotated, Any, Mapping, Sequence
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, WithJsonSchema, field_validator,
+                      model_validator)
 from pydantic_core import PydanticCustomError
 
 from contract.backend import FACETS, Filters, Mode, Sort
@@ -40,7 +41,13 @@ DEFAULT_SIMILAR_SIZE = 10
 # types end near them (tantivy's at 2262).
 MIN_DATE, MAX_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Exactly the accepted dates, MIN_DATE..MAX_DATE (month lengths and leap years included), or empty:
+# the OpenAPI schema carries this pattern, so a schema-valid date is never refused (schemathesis
+# checks both ways) and clients can validate before sending.
+_MD = r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12]\d|3[01])|(?:0[469]|11)-(?:0[1-9]|[12]\d|30)|02-(?:0[1-9]|1\d|2[0-8]))"
+_LEAP = r"(?:(?:19|20|21)(?:0[48]|[2468][048]|[13579][26])|2000)"   # 1900 and 2100 are not leap years
+DATE_PATTERN = rf"^(?:(?:19|20|21)\d\d-{_MD}|{_LEAP}-02-29)?$"
+_DATE_RE = re.compile(DATE_PATTERN)
 
 
 class ParamError(ValueError):
@@ -169,6 +176,9 @@ class _Params(BaseModel):
         return params
 
 
+_DATE_SCHEMA = WithJsonSchema({"type": "string", "pattern": DATE_PATTERN})
+
+
 class FilterParams(_Params):
     """Facet filters and the meeting-date range: what a similar-cases request takes."""
 
@@ -178,9 +188,9 @@ class FilterParams(_Params):
     result: tuple[str, ...] = _facet("result")
     fiscal_year: tuple[str, ...] = _facet("fiscal_year")
     municipality: tuple[str, ...] = _facet("municipality")
-    date_from: dt.date | None = Field(default=None, description=(
+    date_from: Annotated[dt.date | None, _DATE_SCHEMA] = Field(default=None, description=(
         f"Meeting date on or after, YYYY-MM-DD (inclusive; {MIN_DATE} to {MAX_DATE}; empty = no bound)"))
-    date_to: dt.date | None = Field(default=None, description=(
+    date_to: Annotated[dt.date | None, _DATE_SCHEMA] = Field(default=None, description=(
         f"Meeting date on or before, YYYY-MM-DD (inclusive; {MIN_DATE} to {MAX_DATE}; empty = no bound)"))
 
     @field_validator(*FACETS, mode="before")
@@ -209,9 +219,9 @@ class FilterParams(_Params):
         # form is a date here (pydantic alone would also take a Unix timestamp).
         if value is None or value == "":
             return None
-        if isinstance(value, str) and not _DATE_RE.match(value.strip()):
-            raise PydanticCustomError("invalid_date", "not a YYYY-MM-DD date")
-        return value.strip() if isinstance(value, str) else value
+        if isinstance(value, str) and not _DATE_RE.match(value):
+            raise PydanticCustomError("invalid_date", "not a YYYY-MM-DD date in range")
+        return value
 
     @field_validator("date_from", "date_to")
     @classmethod

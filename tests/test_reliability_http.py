@@ -165,3 +165,39 @@ def test_admin_endpoint_is_rate_limited(searcher):
         r = c.post("/api/admin/reload", headers={"authorization": "Bearer s3cret-token"})
         assert_error(r, 429, "rate_limited")
         assert int(r.headers["retry-after"]) >= 1
+
+
+# ------------------------------------------------------------------ 2. dates
+
+OUT_OF_RANGE = ["9999-12-31", "0001-01-01", "1677-09-21", "2262-04-12", "1899-12-31", "2200-01-01"]
+
+
+@pytest.mark.parametrize("day", OUT_OF_RANGE + ["2023-02-29", "2023-13-01", "2023-1-1", " 2023-01-01", "20230101"])
+def test_unacceptable_dates_are_a_400_everywhere(client, day):
+    for name in ("date_from", "date_to"):
+        assert_error(client.get("/api/search", params={name: day}), 400, "invalid_date")
+        assert_error(client.get("/api/search.csv", params={name: day}), 400, "invalid_date")
+        assert_error(client.get(f"/api/cases/{CASE}/similar", params={name: day}), 400, "invalid_date")
+        page = client.get("/", params={name: day})
+        assert_error(page, 400, html=True)     # the page answers with a page, not JSON
+        assert "1900-01-01" in page.text or "YYYY-MM-DD" in page.text
+
+
+def test_the_schema_date_pattern_is_exactly_the_accepted_range(client):
+    import datetime as dt
+    import re
+    schema = client.get("/openapi.json").json()
+    params = {p["name"]: p for p in schema["paths"]["/api/search"]["get"]["parameters"]}
+    pattern = re.compile(params["date_from"]["schema"]["pattern"])
+    assert params["date_to"]["schema"]["pattern"] == pattern.pattern
+    samples = ["1900-01-01", "2199-12-31", "2000-02-29", "2024-02-29", "2023-07-28", "", *OUT_OF_RANGE,
+               "1900-02-29", "2100-02-29", "2023-04-31", "2023-00-10"]
+    for day in samples:
+        r = client.get("/api/search", params={"date_from": day, "mode": "keyword", "size": 1})
+        assert (r.status_code == 200) == bool(pattern.match(day)), (day, r.status_code)
+    # and on every day of the range's edges
+    for start in (dt.date(1899, 12, 20), dt.date(2199, 12, 20)):
+        for i in range(20):
+            day = (start + dt.timedelta(days=i)).isoformat()
+            accepted = client.get("/api/search", params={"date_to": day, "mode": "keyword", "size": 1}).status_code == 200
+            assert accepted == bool(pattern.match(day)), day
