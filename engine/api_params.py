@@ -87,6 +87,7 @@ PARAM_ERRORS: dict[str, str] = {
     "invalid_filter": "{name}: {detail}",
     "unknown_parameter": "unknown parameter {name!r}",
     "invalid_parameter": "{name}: {detail}",
+    "invalid_encoding": "{name} contains a NUL character",
 }
 
 
@@ -109,6 +110,8 @@ def param_error(errors: Sequence[Mapping[str, Any]], *, max_size: int = MAX_PAGE
     detail = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     if kind in ("invalid_date_range", "invalid_filter", "invalid_date"):   # our validators' own errors
         return _param(kind, name=name, detail=detail)
+    if kind == "string_pattern_mismatch" and name not in ("date_from", "date_to"):   # TEXT_PATTERN
+        return _param("invalid_encoding", name=name)
     if kind == "extra_forbidden":
         return _param("unknown_parameter", name=name)
     if name == "q" and kind == "string_too_long":
@@ -177,17 +180,21 @@ class _Params(BaseModel):
 
 
 _DATE_SCHEMA = WithJsonSchema({"type": "string", "pattern": DATE_PATTERN})
+# Text parameters are any text without NUL (the HTTP layer refuses NUL, service/http_checks.py);
+# saying so in the schema keeps a schema-valid request from ever being refused.
+TEXT_PATTERN = r"^[^\x00]*$"
+FacetValues = tuple[Annotated[str, Field(pattern=TEXT_PATTERN)], ...]
 
 
 class FilterParams(_Params):
     """Facet filters and the meeting-date range: what a similar-cases request takes."""
 
-    department: tuple[str, ...] = _facet("department")
-    category: tuple[str, ...] = _facet("category")
-    meeting_month: tuple[str, ...] = _facet("meeting_month")
-    result: tuple[str, ...] = _facet("result")
-    fiscal_year: tuple[str, ...] = _facet("fiscal_year")
-    municipality: tuple[str, ...] = _facet("municipality")
+    department: FacetValues = _facet("department")
+    category: FacetValues = _facet("category")
+    meeting_month: FacetValues = _facet("meeting_month")
+    result: FacetValues = _facet("result")
+    fiscal_year: FacetValues = _facet("fiscal_year")
+    municipality: FacetValues = _facet("municipality")
     date_from: Annotated[dt.date | None, _DATE_SCHEMA] = Field(default=None, description=(
         f"Meeting date on or after, YYYY-MM-DD (inclusive; {MIN_DATE} to {MAX_DATE}; empty = no bound)"))
     date_to: Annotated[dt.date | None, _DATE_SCHEMA] = Field(default=None, description=(
@@ -248,7 +255,7 @@ class FilterParams(_Params):
 class SearchQuery(FilterParams):
     """What to search for, without paging (the CSV export takes this and pages itself)."""
 
-    q: str = Field(default="", max_length=MAX_QUERY_CHARS, description=(
+    q: str = Field(default="", max_length=MAX_QUERY_CHARS, pattern=TEXT_PATTERN, description=(
         "Query text. Space = AND, `OR` between words, `-word` excludes, \"…\" for a phrase; a case number "
         "(№12, 12) or id jumps to that case. Empty = all cases (browse by facets)."),
         examples=["ガバメントクラウド 再委託"])

@@ -11,9 +11,15 @@ from council_search.settings import Settings
 from service.app import create_app
 from service.deps import SearcherHolder
 
+import schemathesis_hooks  # noqa: E402,F401  (registers the cross-parameter date rule)
+
+# Every check that applies to a read-only API without credentials, including both directions of
+# schema exactness: schema-valid requests are accepted, schema-invalid ones are refused (issue 14).
 CHECKS = [schemathesis.checks.not_a_server_error, schemathesis.checks.status_code_conformance,
           schemathesis.checks.content_type_conformance, schemathesis.checks.response_schema_conformance,
-          schemathesis.checks.response_headers_conformance]
+          schemathesis.checks.response_headers_conformance, schemathesis.checks.positive_data_acceptance,
+          schemathesis.checks.negative_data_rejection, schemathesis.checks.missing_required_header,
+          schemathesis.checks.unsupported_method]
 
 # The schema does not depend on the searcher, so it is loaded at import (schemathesis' lazy fixture
 # loader does not work with this pytest); the session's real searcher is plugged in by `real_searcher`.

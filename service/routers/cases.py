@@ -18,7 +18,7 @@ from service.urls import absolute, case_path
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
-CaseId = Annotated[str, Path(min_length=1, max_length=200,
+CaseId = Annotated[str, Path(min_length=1, max_length=200, examples=["shinjuku-privacy-council-2023-003"],
                              description="Case id, e.g. shinjuku-privacy-council-2023-012 (see `id` in search hits)")]
 
 
