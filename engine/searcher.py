@@ -37,6 +37,7 @@ from contract.backend import FACETS, BackendUnavailable, Filters, Mode, Ranked, 
 from contract.document import facet_values
 from contract.query import Group, ParsedQuery
 from contract.query_warnings import QueryWarning
+from council_search.gate import Gate
 from embeddings.base import Embedder
 from embeddings.threads import limit_blas_threads
 from engine import precedents as P
@@ -82,6 +83,15 @@ def _in_parallel(fn: Callable[..., T], *args: Any) -> "Future[T]":
     if _parallel_pool is None:
         _parallel_pool = ThreadPoolExecutor(max_workers=_PARALLEL_WORKERS, thread_name_prefix="search-parallel")
     return _parallel_pool.submit(fn, *args)
+
+
+# A long query costs up to ~100x an ordinary one (1,000 characters: 32 terms, single-character
+# terms as regex queries over five fields, highlighting every term; ~0.5-1 s of CPU against ~5 ms).
+# They run one at a time per process, at most 4 waiting at most 1 s, so 8 connections sending them
+# keep one core at most and no request waits long (issue 14's abuse run, docs/reliability.md). The
+# judged queries are at most 33 characters; typed sentences stay well under the threshold.
+LONG_QUERY_CHARS = 100
+LONG_QUERIES = Gate("long-query search", max_running=1, max_waiting=4, max_wait=1.0)
 
 
 def _done(value: T) -> "Future[T]":
@@ -139,11 +149,20 @@ class Searcher:
         return SearchParams.create(max_size=self.max_page_size, **kwargs)
 
     def search(self, params: SearchParams) -> SearchResponse:
-        """Params are validated where they came in (the API's query model, `params()`)."""
+        """Params are validated where they came in (the API's query model, `params()`). A long query
+        is admitted through LONG_QUERIES (Busy beyond it: HTTP 503 + Retry-After)."""
+        if len(params.q) > LONG_QUERY_CHARS:
+            with LONG_QUERIES:
+                return self._search(params)
+        return self._search(params)
+
+    def _search(self, params: SearchParams) -> SearchResponse:
         started = time.perf_counter()
         query = parse_query(params.q, default_synonyms(self.synonyms_file)) if params.q else ParsedQuery(raw="")
         notes = list(query.warnings)
         mode = self._resolve_mode(params, query, notes)
+        if mode != Mode.keyword:
+            self._note_clipped_query(query, notes)
         sort = _resolve_sort(params.sort, query)
         filters = params.to_filters()
         offset = (params.page - 1) * params.size
@@ -171,6 +190,16 @@ class Searcher:
         if mode == Mode.hybrid and params.sort != Sort.relevance:
             return Mode.keyword
         return mode
+
+    def _note_clipped_query(self, query: ParsedQuery, notes: list[QueryWarning]) -> None:
+        """The embedder embeds at most a token budget of the query (embeddings/budget.py): say so
+        when this query was longer (the keyword side still uses all of it)."""
+        clip = getattr(self.embedder, "clip_query", None)
+        text = query.semantic_text()
+        if clip is not None:
+            clipped = clip(text)
+            if len(clipped) < len(text):
+                notes.append(QueryWarning("semantic_query_clipped", str(len(clipped))))
 
     def _run(self, mode: Mode, query: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int,
              keyword_weight: float = ranking.KEYWORD_RRF_WEIGHT) -> "ResultPage":

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contract.backend import BackendUnavailable
-from embeddings.budget import EmbedderBusy
+from council_search.gate import Busy
 from engine.api_params import ParamError, param_error
 from service.security import SECURITY_HEADERS
 
@@ -99,12 +99,11 @@ def install(app: FastAPI) -> None:
         return error_response(request, 503, "backend_unavailable", "the search backend is unavailable; try again later",
                               headers={"Retry-After": "30"})
 
-    @app.exception_handler(EmbedderBusy)
-    async def _busy(request: Request, exc: EmbedderBusy) -> Response:
-        # Query embeddings queue at the embedder's gate (embeddings/budget.py); beyond its bound the
-        # request is refused at once rather than waiting without limit.
-        return error_response(request, 503, "busy", "semantic search is busy; try again shortly "
-                              "(keyword search, mode=keyword, is not affected)",
+    @app.exception_handler(Busy)
+    async def _busy(request: Request, exc: Busy) -> Response:
+        # Expensive work is admitted through bounded gates (council_search/gate.py); beyond their
+        # bound the request is refused at once rather than waiting without limit.
+        return error_response(request, 503, "busy", f"{exc.what} is busy; try again shortly",
                               headers={"Retry-After": str(exc.retry_after)})
 
     @app.exception_handler(Exception)

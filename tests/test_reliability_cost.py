@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from embeddings.budget import QUERY_TOKEN_BUDGET, EmbedderBusy, EmbeddingGate, clip_to_budget
+from council_search.gate import Busy, Gate
+from embeddings.budget import QUERY_TOKEN_BUDGET, clip_to_budget
 from service.app import create_app
 
 LONG = ("公園に防犯カメラを増設し、録画データを警察へ提供する運用について、個人情報の保護の観点から審議した案件。" * 30)[:1000]
@@ -38,7 +39,7 @@ def test_clip_to_budget_without_a_tokenizer_and_at_word_boundaries():
 
 
 def test_the_gate_refuses_beyond_its_queue_without_waiting():
-    gate = EmbeddingGate(max_waiting=2, max_wait=WAIT)
+    gate = Gate("test", max_running=1, max_waiting=2, max_wait=WAIT)
     holding, release = threading.Event(), threading.Event()
 
     def hold():
@@ -52,7 +53,7 @@ def test_the_gate_refuses_beyond_its_queue_without_waiting():
         waiters = [pool.submit(lambda: gate.__enter__() and gate.__exit__()) for _ in range(2)]
         while gate.waiting < 2:
             threading.Event().wait(0.01)
-        with pytest.raises(EmbedderBusy):   # the queue is full: refused at once
+        with pytest.raises(Busy):   # the queue is full: refused at once
             gate.__enter__()
         release.set()
         held.result(WAIT)
@@ -72,7 +73,8 @@ def test_busy_semantic_search_is_a_503_with_retry_after(app_client, default_embe
     gate = getattr(default_embedder, "query_gate", None)
     assert gate is not None
     saved = gate.max_waiting
-    gate.max_waiting = 0          # every query embedding is refused, as when the queue is full
+    gate.max_waiting = 0          # no queue, and the one slot taken: as when the queue is full
+    gate.__enter__()
     try:
         for mode in ("semantic", "hybrid"):
             r = app_client.get("/api/search", params={"q": "防犯カメラの設置", "mode": mode})
@@ -82,7 +84,39 @@ def test_busy_semantic_search_is_a_503_with_retry_after(app_client, default_embe
         assert page.status_code == 503 and "混み合っています" in page.text
         assert app_client.get("/api/search", params={"q": "防犯カメラ", "mode": "keyword"}).status_code == 200
     finally:
+        gate.__exit__(None, None, None)
         gate.max_waiting = saved
+
+
+def test_long_queries_are_admitted_one_at_a_time(app_client):
+    """A 1,000-character query costs ~100x an ordinary one: such queries run one at a time and
+    beyond a short queue get 503 + Retry-After, while ordinary queries are not gated."""
+    from engine.searcher import LONG_QUERIES, LONG_QUERY_CHARS
+    long_q = LONG[:LONG_QUERY_CHARS + 1]
+    saved = LONG_QUERIES.max_waiting
+    LONG_QUERIES.max_waiting = 0
+    LONG_QUERIES.__enter__()      # another long query is running
+    try:
+        for mode in ("keyword", "hybrid"):
+            r = app_client.get("/api/search", params={"q": long_q, "mode": mode})
+            assert r.status_code == 503 and r.json()["error"]["code"] == "busy", r.text
+            assert int(r.headers["retry-after"]) >= 1
+        assert app_client.get("/api/search.csv", params={"q": long_q}).status_code == 503
+        short = app_client.get("/api/search", params={"q": LONG[:LONG_QUERY_CHARS], "mode": "keyword"})
+        assert short.status_code == 200
+    finally:
+        LONG_QUERIES.__exit__(None, None, None)
+        LONG_QUERIES.max_waiting = saved
+    assert app_client.get("/api/search", params={"q": long_q, "mode": "keyword"}).status_code == 200
+
+
+def test_a_clipped_semantic_query_says_so(app_client):
+    r = app_client.get("/api/search", params={"q": LONG[:300], "mode": "hybrid"})
+    assert r.status_code == 200
+    codes = {w["code"]: w for w in r.json()["query"]["warnings"]}
+    assert "semantic_query_clipped" in codes and "先頭" in codes["semantic_query_clipped"]["message_ja"]
+    short = app_client.get("/api/search", params={"q": "防犯カメラ", "mode": "hybrid"}).json()
+    assert "semantic_query_clipped" not in {w["code"] for w in short["query"]["warnings"]}
 
 
 def test_keyword_and_healthz_do_not_wait_behind_embeddings(searcher, default_embedder):
