@@ -1,7 +1,7 @@
 """On-disk layout of the embedded index and the atomic pointer switch.
 
     <data_dir>/index/
-        CURRENT                    "builds/<build-name>" — replaced with os.replace (atomic)
+        CURRENT                    "builds/<current>\nbuilds/<previous>" — replaced with os.replace (atomic)
         builds/<build-name>/
             meta.json              BuildInfo + layout version
             tantivy/               text fields, facet keywords, dates (engine.embedded.schema)
@@ -13,6 +13,13 @@
 
 A build directory is complete before CURRENT names it; readers resolve CURRENT once at load time,
 so a crash mid-build leaves them on the previous build.
+
+"Previous" is the build that was serving before the current one, and CURRENT itself records it
+(second line), written in the same atomic replace that publishes the new build. So there is no
+moment at which a crash can make a build "previous" that never served: a build completed (meta.json
+written) but killed before the switch is not named by CURRENT and is removed by the next cleanup.
+(Before, "previous" meant "the newest other complete build", and such a never-published build then
+displaced the one that had really been serving, which cleanup deleted.)
 """
 from __future__ import annotations
 
@@ -23,7 +30,7 @@ import uuid
 from pathlib import Path
 
 LAYOUT_VERSION = 1
-KEEP_BUILDS = 2   # the current build and one previous (readers still holding it keep working)
+KEEP_BUILDS = 2   # the current build and the previous one (readers still holding it keep working)
 
 
 class IndexMissing(FileNotFoundError):
@@ -44,23 +51,43 @@ def new_build_dir(data_dir: Path) -> Path:
 def current_build(data_dir: Path) -> Path:
     root = index_root(data_dir)
     pointer = root / "CURRENT"
-    try:
-        rel = pointer.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        raise IndexMissing(f"no index at {root} (run `council-search index`)") from None
-    path = root / rel
+    lines = _pointer_lines(data_dir)
+    if not lines:
+        raise IndexMissing(f"no index at {root} (run `council-search index`)")
+    path = root / lines[0]
     if not (path / "meta.json").is_file():
         raise IndexMissing(f"index pointer {pointer} names an incomplete build {path}")
     return path
 
 
+def _pointer_lines(data_dir: Path) -> list[str]:
+    try:
+        text = (index_root(data_dir) / "CURRENT").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def previous_build(data_dir: Path) -> Path | None:
+    """The build that was serving before the current one (the rollback target), if it still exists."""
+    lines = _pointer_lines(data_dir)
+    if len(lines) < 2:
+        return None
+    path = index_root(data_dir) / lines[1]
+    return path if (path / "meta.json").is_file() else None
+
+
 def switch_current(data_dir: Path, build_dir: Path) -> None:
-    """Point CURRENT at `build_dir` atomically (write a temp file, fsync, os.replace)."""
+    """Point CURRENT at `build_dir` and record the build it replaces as previous, in one atomic step
+    (write a temp file, fsync, os.replace)."""
     root = index_root(data_dir)
     rel = build_dir.resolve().relative_to(root.resolve())
+    lines = _pointer_lines(data_dir)
+    serving = lines[0] if lines and (root / lines[0] / "meta.json").is_file() else None
+    previous = serving if serving and serving != str(rel) else (lines[1] if len(lines) > 1 else None)
     tmp = root / f".CURRENT.{uuid.uuid4().hex}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(str(rel) + "\n")
+        fh.write(str(rel) + "\n" + (previous + "\n" if previous else ""))
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, root / "CURRENT")
@@ -68,19 +95,22 @@ def switch_current(data_dir: Path, build_dir: Path) -> None:
 
 
 def cleanup_builds(data_dir: Path, keep: int = KEEP_BUILDS) -> list[Path]:
-    """Remove old and abandoned builds, keeping the current one and the `keep - 1` newest others."""
+    """Remove every build but the current one and (with keep >= 2) the previous one as CURRENT
+    records it: abandoned builds (no meta.json) and completed builds that were never published
+    (killed between meta.json and the switch) go."""
     root = index_root(data_dir)
     builds = root / "builds"
     if not builds.is_dir():
         return []
+    kept: set[Path] = set()
     try:
-        current = current_build(data_dir).resolve()
+        kept.add(current_build(data_dir).resolve())
     except IndexMissing:
-        current = None
-    others = sorted((p for p in builds.iterdir() if p.is_dir() and p.resolve() != current), reverse=True)
-    # abandoned (never completed) builds always go; completed ones beyond `keep` go
-    completed = [p for p in others if (p / "meta.json").is_file()]
-    removed = [p for p in others if p not in completed[: max(0, keep - 1)]]
+        pass
+    previous = previous_build(data_dir)
+    if previous is not None and keep >= 2:
+        kept.add(previous.resolve())
+    removed = [p for p in sorted(builds.iterdir()) if p.is_dir() and p.resolve() not in kept]
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)
     for tmp in root.glob(".CURRENT.*.tmp"):
