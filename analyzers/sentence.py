@@ -65,13 +65,12 @@ def content_chunks(word: str) -> list[str]:
     return list(dict.fromkeys(chunks)) or [word]
 
 
-
 def surface_tokens(text: str) -> list[str]:
     """`text` as words, each with the whitespace before it ("".join gives `text` back). Used where
     the original text must be kept (word-level diffs), so nothing is normalised or dropped."""
     out: list[str] = []
     pos = 0
-    for token in _tagger()(text or ""):
+    for token in _tokens(text or ""):
         piece = token.white_space + token.surface
         if not text.startswith(piece, pos):
             break  # the analyser changed the text (it should not): the rest goes character by character
