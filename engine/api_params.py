@@ -110,6 +110,8 @@ def param_error(errors: Sequence[Mapping[str, Any]], *, max_size: int = MAX_PAGE
     detail = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
     if kind in ("invalid_date_range", "invalid_filter", "invalid_date"):   # our validators' own errors
         return _param(kind, name=name, detail=detail)
+    if kind == "string_pattern_mismatch" and name == "text":        # PrecedentsRequest.text: blank
+        return ParamError("empty_draft", "text is empty")
     if kind == "string_pattern_mismatch" and name not in ("date_from", "date_to"):   # TEXT_PATTERN
         return _param("invalid_encoding", name=name)
     if kind == "extra_forbidden":
@@ -179,7 +181,8 @@ class _Params(BaseModel):
         return params
 
 
-_DATE_SCHEMA = WithJsonSchema({"type": "string", "pattern": DATE_PATTERN})
+# null too: a JSON body (POST /api/precedents) may send "date_to": null for "no bound"
+_DATE_SCHEMA = WithJsonSchema({"anyOf": [{"type": "string", "pattern": DATE_PATTERN}, {"type": "null"}]})
 # Text parameters are any text without NUL (the HTTP layer refuses NUL, service/http_checks.py);
 # saying so in the schema keeps a schema-valid request from ever being refused.
 TEXT_PATTERN = r"^[^\x00]*$"
@@ -206,11 +209,15 @@ class FilterParams(_Params):
         """Trimmed, non-empty, de-duplicated (first occurrence kept), bounded in count and length."""
         if value is None:
             return ()
-        if isinstance(value, (str, int)):
+        if isinstance(value, str):
             value = [value]
+        # Only text, as the schema says (an array of strings): a number, an object or a nested list in
+        # a JSON body is refused, not turned into text (schemathesis' negative-data check).
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise PydanticCustomError("invalid_filter", "values must be strings")
         cleaned: list[str] = []
         for v in value:
-            s = str(v).strip()
+            s = v.strip()
             if len(s) > MAX_FILTER_VALUE_CHARS:
                 raise PydanticCustomError("invalid_filter", f"a value is longer than {MAX_FILTER_VALUE_CHARS} characters")
             if s and s not in cleaned:
@@ -228,6 +235,8 @@ class FilterParams(_Params):
             return None
         if isinstance(value, str) and not _DATE_RE.match(value):
             raise PydanticCustomError("invalid_date", "not a YYYY-MM-DD date in range")
+        if not isinstance(value, (str, dt.date)):   # pydantic would read a number as a Unix time
+            raise PydanticCustomError("invalid_date", "not a YYYY-MM-DD date")
         return value
 
     @field_validator("date_from", "date_to")
@@ -316,9 +325,22 @@ class PrecedentsRequest(FilterParams):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    text: str = Field(description=(
+    # pattern: at least one non-space character, so the schema says what the API accepts (a blank
+    # draft is 400 empty_draft)
+    text: str = Field(pattern=r"\S", description=(
         f"The draft (plain text, up to {MAX_DRAFT_CHARS:,} characters; longer is refused with 413 draft_too_long)"),
         examples=["区では、住民記録システムを標準準拠システムへ移行し、ガバメントクラウドで運用する。"
                   "移行業務及び運用保守業務を委託し、委託業者から再委託の申し入れがあった。"])
     exclude: tuple[str, ...] = Field(default=(), max_length=MAX_FILTER_VALUES, description="Case ids to leave out")
     size: int = Field(default=10, ge=1, le=MAX_PRECEDENTS, description=f"How many cases (1–{MAX_PRECEDENTS})")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _json_lists(cls, data: Any) -> Any:
+        """In a JSON body the facets are lists, as the schema says; a bare string or null (which the
+        query string and library callers may give) is refused here (schemathesis' negative-data check)."""
+        if isinstance(data, Mapping):
+            for name in FACETS:
+                if name in data and not isinstance(data[name], (list, tuple)):
+                    raise PydanticCustomError("invalid_filter", "values must be a JSON list of strings")
+        return data
