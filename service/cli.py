@@ -13,6 +13,7 @@ import uvicorn
 from contract.backend import BackendUnavailable
 from council_search.settings import get_settings
 from indexer.build import ensure_index
+from service.http_protocol import GuardedH11Protocol, protocol_class
 
 # A 10,000-character Japanese q is ~90 KB once percent-encoded; h11's default 16 KB limit would answer
 # it with a bare 400 before the app sees it. With room for it, the app refuses it with its own JSON.
@@ -23,8 +24,6 @@ def uvicorn_options(settings: "Settings | None" = None) -> dict[str, Any]:
     """Server options shared by `serve` and the in-process server of the browser tests and benches:
     h11 with the request-head timeout and JSON errors of service/http_protocol.py, and the idle
     keep-alive timeout, both from settings (docs/reliability.md lists the reverse-proxy equivalents)."""
-    from council_search.settings import get_settings
-    from service.http_protocol import protocol_class
     settings = settings or get_settings()
     return {"http": protocol_class(settings.header_timeout), "h11_max_incomplete_event_size": MAX_REQUEST_HEAD_BYTES,
             "timeout_keep_alive": settings.keep_alive_timeout, "server_header": False}
@@ -56,7 +55,6 @@ def run(args: argparse.Namespace) -> int:
     # factory=True: the app (and its searcher) is created inside the server process, also with --reload.
     options = uvicorn_options(settings)
     if args.reload:   # the reloader pickles the config: the module-level class (default timeout) pickles
-        from service.http_protocol import GuardedH11Protocol
         options["http"] = GuardedH11Protocol
     uvicorn.run("service.app:create_app", factory=True, host=args.host, port=args.port, reload=args.reload,
                 log_level="info", **options)

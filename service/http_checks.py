@@ -18,6 +18,8 @@ from urllib.parse import unquote_to_bytes
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.errors import error_response
+
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
 
@@ -71,6 +73,5 @@ class ParameterBytesMiddleware:
         if problem is None:
             await self.app(scope, receive, send)
             return
-        from service.errors import error_response   # late: errors imports the rendering stack
         response = error_response(Request(scope, receive), 400, "invalid_encoding", problem)
         await response(scope, receive, send)

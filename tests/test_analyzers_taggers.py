@@ -6,7 +6,7 @@ import threading
 
 from analyzers import taggers
 from analyzers.sentence import content_chunks
-from analyzers.streams import clear_caches, index_streams, term_streams
+from analyzers.streams import clear_caches, index_tokens, term_streams
 
 THREADS = 24
 
@@ -35,7 +35,7 @@ def _burst(work) -> int:
 
 def _analyse(i: int) -> None:
     # distinct text per thread so the sentence cache cannot answer for the tagger
-    index_streams(f"第{i}回ガバメントクラウドへの移行に係る業務委託について{i}。")
+    index_tokens(f"第{i}回ガバメントクラウドへの移行に係る業務委託について{i}。")
     term_streams(f"再委託先{i}")
     content_chunks(f"公園に防犯カメラを{i}台増設する案件")
 
@@ -56,9 +56,9 @@ def test_dictionary_mapped_a_bounded_number_of_times_under_many_threads():
 
 
 def test_borrowed_taggers_give_the_same_analysis_as_one_thread():
-    expected = [index_streams(f"{i}件の個人番号利用事務の委託") for i in range(THREADS)]
+    expected = [index_tokens(f"{i}件の個人番号利用事務の委託") for i in range(THREADS)]
     clear_caches()
     got: dict[int, object] = {}
-    _burst(lambda i: got.__setitem__(i, index_streams(f"{i}件の個人番号利用事務の委託")))
+    _burst(lambda i: got.__setitem__(i, index_tokens(f"{i}件の個人番号利用事務の委託")))
     assert [got[i] for i in range(THREADS)] == expected
     assert content_chunks("公園に防犯カメラを増設する案件") == ["公園", "防犯カメラ", "増設"]
