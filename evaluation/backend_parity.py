@@ -31,6 +31,7 @@ class Row:
     totals: tuple[int, int]
     facets_equal: bool
     ids: tuple[list[str], list[str]]   # the whole result lists, in rank order
+    scores: tuple[list[float], list[float]] = ([], [])
 
     @property
     def sets_equal(self) -> bool:
@@ -50,19 +51,35 @@ class Row:
     def tau(self) -> float | None:
         return kendall_tau(*self.ids)
 
+    @property
+    def tau_untied(self) -> float | None:
+        """Kendall's tau over the pairs that neither engine scores equally: what is left once each
+        engine's own order of exact ties (tantivy: index order of the build; OpenSearch: case
+        number, id) is set aside."""
+        tied = set()
+        for ids, scores in zip(self.ids, self.scores):
+            by_score: dict[float, list[str]] = {}
+            for i, sc in zip(ids, scores):
+                by_score.setdefault(round(sc, 5), []).append(i)
+            tied |= {frozenset(p) for group in by_score.values() for p in itertools.combinations(group, 2)}
+        return kendall_tau(*self.ids, skip=tied)
 
-def kendall_tau(a: list[str], b: list[str]) -> float | None:
-    """Kendall's tau-a over the cases both rankings contain (None under two common cases)."""
+
+def kendall_tau(a: list[str], b: list[str], skip: set[frozenset] = frozenset()) -> float | None:
+    """Kendall's tau-a over the cases both rankings contain, leaving out the pairs in `skip`
+    (None when fewer than one pair is left)."""
     common = [x for x in a if x in set(b)]
-    if len(common) < 2:
-        return None
     pos = {x: i for i, x in enumerate(b)}
     concordant = discordant = 0
     for x, y in itertools.combinations(common, 2):  # x before y in a
+        if frozenset((x, y)) in skip:
+            continue
         if pos[x] < pos[y]:
             concordant += 1
         else:
             discordant += 1
+    if concordant + discordant == 0:
+        return None
     return (concordant - discordant) / (concordant + discordant)
 
 
@@ -86,12 +103,14 @@ def compare(a: Any, b: Any, queries: QuerySet, modes: Iterable[str] = MODES, sim
             if max(ra.total, rb.total) > a.max_page_size:
                 raise ValueError(f"{q.id}: {max(ra.total, rb.total)} results do not fit one page")
             rows.append(Row(q.id, mode, (ra.total, rb.total), _facets(ra) == _facets(rb),
-                            ([h.id for h in ra.hits], [h.id for h in rb.hits])))
+                            ([h.id for h in ra.hits], [h.id for h in rb.hits]),
+                            ([h.score for h in ra.hits], [h.score for h in rb.hits])))
     if similar:
         for q in queries.similar_queries():
             ra, rb = a.similar(q.source, size=50), b.similar(q.source, size=50)
             rows.append(Row(q.id, "similar", (ra.total, rb.total), True,
-                            ([h.id for h in ra.hits], [h.id for h in rb.hits])))
+                            ([h.id for h in ra.hits], [h.id for h in rb.hits]),
+                            ([h.score for h in ra.hits], [h.score for h in rb.hits])))
     return rows
 
 
@@ -107,18 +126,22 @@ def _fmt(v: float | None) -> str:
 def summary_table(rows: list[Row]) -> str:
     """Markdown: per mode, how many queries agree on totals/facets/sets, mean and min top-10
     overlap, mean and min Kendall tau."""
-    out = ["| mode | queries | totals equal | facets equal | matched sets equal | top-10 overlap mean (min) | Kendall τ mean (min) |",
-           "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out = ["| mode | queries | totals equal | facets equal | matched sets equal | top-10 overlap mean (min) "
+           "| same order | Kendall τ mean (min) | τ without exact ties, mean (min) |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for mode in [*MODES, "similar"]:
         rs = [r for r in rows if r.mode == mode]
         if not rs:
             continue
         overlaps = [r.top_overlap for r in rs if r.top_overlap is not None]
         taus = [r.tau for r in rs if r.tau is not None]
+        untied = [r.tau_untied for r in rs if r.tau_untied is not None]
         out.append(f"| {mode} | {len(rs)} | {sum(r.totals[0] == r.totals[1] for r in rs)} | "
                    f"{sum(r.facets_equal for r in rs)} | {sum(r.sets_equal for r in rs)} | "
                    f"{_fmt(_mean(overlaps))} ({_fmt(min(overlaps, default=None))}) | "
-                   f"{_fmt(_mean(taus))} ({_fmt(min(taus, default=None))}) |")
+                   f"{sum(r.ids[0] == r.ids[1] for r in rs)} | "
+                   f"{_fmt(_mean(taus))} ({_fmt(min(taus, default=None))}) | "
+                   f"{_fmt(_mean(untied))} ({_fmt(min(untied, default=None))}) |")
     return "\n".join(out)
 
 
@@ -132,8 +155,8 @@ def differences(rows: list[Row], limit: int = 20) -> str:
                      f"only first: {only_a} only second: {only_b}")
     ranked = sorted((r for r in rows if r.tau is not None and r.tau < 1.0), key=lambda r: r.tau)
     for r in ranked[:limit]:
-        lines.append(f"{r.query_id} [{r.mode}] tau {r.tau:.3f} top-10 overlap {_fmt(r.top_overlap)}: "
-                     f"{r.ids[0][:5]} vs {r.ids[1][:5]}")
+        lines.append(f"{r.query_id} [{r.mode}] tau {r.tau:.3f} (untied {_fmt(r.tau_untied)}) top-10 overlap "
+                     f"{_fmt(r.top_overlap)}: {[i[-3:] for i in r.ids[0][:6]]} vs {[i[-3:] for i in r.ids[1][:6]]}")
     return "\n".join(lines)
 
 
