@@ -198,7 +198,7 @@ def test_loader_embeds_queries_with_the_model_the_index_was_built_with(os_proxy,
 
 
 def test_every_judged_query_agrees_on_totals_facets_and_matched_sets(embedded_searcher, os_searcher):
-    """The whole judged query set (eval/queries.yaml), every mode and similar-case search: same
+    """The whole judged query set (eval-data/queries.yaml), every mode and similar-case search: same
     totals, facet counts and matched sets on both engines (rankings may differ: Lucene's BM25
     statistics, tie order; see docs/quality.md)."""
     from evaluation.backend_parity import compare

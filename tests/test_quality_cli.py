@@ -39,7 +39,7 @@ def test_judged_ids_missing_from_the_corpus_are_refused(tmp_path, capsys):
 
 def test_a_run_prints_the_table_and_writes_json(searcher, monkeypatch, tmp_path, capsys):
     # the session index stands in for the evaluation index (no second build in the test suite)
-    monkeypatch.setattr(eval_cli, "load_eval_searcher", lambda embedder=None: (searcher, "session index"))
+    monkeypatch.setattr(eval_cli, "load_eval_searcher", lambda embedder=None, backend="embedded": (searcher, "session index"))
     out = tmp_path / "results" / "run.json"
     assert main(["eval", "--modes", "keyword,hybrid", "--kinds", "width,case_number,similar",
                  "--json", str(out), "--misses", "2"]) == 0
@@ -59,7 +59,7 @@ def test_a_run_prints_the_table_and_writes_json(searcher, monkeypatch, tmp_path,
 def test_set_overrides_apply_during_the_run_and_are_undone(searcher, monkeypatch, tmp_path):
     seen = {}
 
-    def loader(embedder=None):
+    def loader(embedder=None, backend="embedded"):
         seen["k"], seen["default_k"] = ranking.RRF_K, rrf.__defaults__[0]
         seen["title"] = ranking.FIELD_BOOSTS["title"]
         return searcher, "session index"
