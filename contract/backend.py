@@ -98,4 +98,9 @@ class SearchBackend(Protocol):
 
 
 class BackendUnavailable(RuntimeError):
-    """The engine cannot be reached (e.g. OpenSearch down): the API answers 503."""
+    """The engine cannot be reached (e.g. OpenSearch down): the API answers 503. `retry_after`
+    (seconds), when the engine knows it (a circuit breaker's cool-down), becomes Retry-After."""
+
+    def __init__(self, message: str = "", retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -4,6 +4,7 @@ stack trace (it is logged server-side instead)."""
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -67,6 +68,12 @@ def error_response(request: Request, status: int, code: str, message: str,
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
 
 
+def retry_after(exc: BackendUnavailable) -> str:
+    """Retry-After seconds: the backend's own estimate (a circuit breaker's cool-down left), else 30."""
+    value = getattr(exc, "retry_after", None)
+    return str(max(1, math.ceil(value))) if value else "30"
+
+
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden", 429: "rate_limited"}
 
 
@@ -97,7 +104,7 @@ def install(app: FastAPI) -> None:
     async def _unavailable(request: Request, exc: BackendUnavailable) -> Response:
         log.warning("search backend unavailable: %s", exc)
         return error_response(request, 503, "backend_unavailable", "the search backend is unavailable; try again later",
-                              headers={"Retry-After": "30"})
+                              headers={"Retry-After": retry_after(exc)})
 
     @app.exception_handler(Busy)
     async def _busy(request: Request, exc: Busy) -> Response:

@@ -20,6 +20,7 @@ from contract.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
 from contract.query import ParsedQuery
 from engine.api_params import ParamError
 from engine.opensearch import query as dsl
+from engine.opensearch.breaker import CircuitBreaker
 from engine.opensearch.client import make_client, unavailable_on_failure
 from engine.opensearch.schema import CASE_VECTOR, PASSAGES, RECORD
 from engine.opensearch.settings import OpenSearchSettings
@@ -31,6 +32,11 @@ def _without_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))) if parts.hostname else url
 
 
+# Seconds for each metadata call of info() (mapping, count, version): /healthz must answer within a
+# second whatever the cluster does (service/routers/meta.py also bounds it).
+INFO_TIMEOUT = 0.8
+
+
 class OpenSearchBackend:
     name = "opensearch"
 
@@ -38,6 +44,12 @@ class OpenSearchBackend:
         self.client = client
         self.settings = settings
         self.alias = settings.index
+        self.breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown)
+        self._version: str | None = None   # the cluster's version, asked once
+
+    def _guard(self):
+        """Every call to the cluster: BackendUnavailable on failure, at once while the breaker is open."""
+        return unavailable_on_failure(self.settings.url, self.breaker)
 
     @classmethod
     def from_env(cls) -> "OpenSearchBackend":
@@ -45,7 +57,7 @@ class OpenSearchBackend:
         return cls(make_client(settings), settings)
 
     def _search(self, body: dict[str, Any]) -> dict[str, Any]:
-        with unavailable_on_failure(self.settings.url):
+        with self._guard():
             try:
                 return self.client.search(index=self.alias, body=body)
             except osx.NotFoundError as exc:
@@ -96,7 +108,7 @@ class OpenSearchBackend:
 
     def same_project(self, case_id: str) -> list[str]:
         """Ids of the cases sharing the case's normalised 事業名 (including itself), oldest first."""
-        with unavailable_on_failure(self.settings.url):
+        with self._guard():
             try:
                 doc = self.client.get(index=self.alias, id=case_id, _source_includes=["project_key"])
             except osx.NotFoundError as exc:
@@ -131,7 +143,7 @@ class OpenSearchBackend:
     def fetch(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         if not ids:
             return {}
-        with unavailable_on_failure(self.settings.url):
+        with self._guard():
             try:
                 res = self.client.mget(index=self.alias, body={"ids": list(ids)}, _source_includes=[RECORD])
             except osx.NotFoundError as exc:
@@ -150,7 +162,7 @@ class OpenSearchBackend:
 
     def _stored(self, case_id: str, field: str) -> Any:
         """One field of a case's stored source, or None for an unknown case."""
-        with unavailable_on_failure(self.settings.url):
+        with self._guard():
             try:
                 res = self.client.get(index=self.alias, id=case_id, _source_includes=[field])
             except osx.NotFoundError as exc:
@@ -167,7 +179,7 @@ class OpenSearchBackend:
         return np.asarray([p["vector"] for p in passages], dtype=np.float32) if passages else None
 
     def records(self) -> Iterator[dict[str, Any]]:
-        with unavailable_on_failure(self.settings.url):
+        with self._guard():
             try:
                 for doc in helpers.scan(self.client, index=self.alias, query={"query": {"match_all": {}}},
                                         _source_includes=[RECORD], size=1000):
@@ -177,13 +189,16 @@ class OpenSearchBackend:
                 raise
 
     def info(self) -> dict[str, Any]:
-        with unavailable_on_failure(self.settings.url):
+        with self._guard():
             try:
-                mapping = self.client.indices.get_mapping(index=self.alias)
-                count = int(self.client.count(index=self.alias)["count"])
+                # metadata calls are cheap: a cluster that cannot answer them quickly is unhealthy
+                mapping = self.client.indices.get_mapping(index=self.alias, request_timeout=INFO_TIMEOUT)
+                count = int(self.client.count(index=self.alias, request_timeout=INFO_TIMEOUT)["count"])
             except osx.NotFoundError as exc:
                 raise BackendUnavailable(f"OpenSearch index {self.alias!r} does not exist: run `council-search index`") from exc
-            version = self.client.info().get("version", {}).get("number")
+            if self._version is None:
+                self._version = self.client.info(request_timeout=INFO_TIMEOUT).get("version", {}).get("number")
+            version = self._version
         index, body = next(iter(mapping.items()))
         meta = body.get("mappings", {}).get("_meta", {}) or {}
         build = meta.get("build", {}) or {}

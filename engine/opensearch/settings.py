@@ -20,7 +20,14 @@ class OpenSearchSettings(BaseSettings):
     verify_certs: bool = Field(default=True, description="Verify the server's TLS certificate")
     ca_certs: Path | None = Field(default=None, description="CA bundle for a private certificate authority")
     index: str = Field(default="council-cases", description="Alias the API reads; physical indices are <alias>-v<N>-<timestamp>-<random>")
-    timeout: float = Field(default=10.0, gt=0, description="Per-request timeout, seconds")
+    # Sized for search: a query answers in well under a second (docs/benchmarks.md); a cluster that
+    # takes longer is treated as unavailable rather than holding the API's worker threads.
+    connect_timeout: float = Field(default=1.0, gt=0, description="TCP connect timeout, seconds")
+    timeout: float = Field(default=3.0, gt=0, description="Read timeout of a search request, seconds")
+    breaker_failures: int = Field(default=3, ge=1, le=100,
+                                  description="Consecutive timeouts/connection failures that open the circuit breaker")
+    breaker_cooldown: float = Field(default=10.0, gt=0, le=3600,
+                                    description="Seconds the open breaker answers 503 at once before one trial request")
     bulk_timeout: float = Field(default=120.0, gt=0, description="Timeout of one bulk request and of index management calls, seconds")
     bulk_chunk_size: int = Field(default=200, ge=1, le=10_000, description="Documents per bulk request")
     bulk_max_retries: int = Field(default=4, ge=0, le=20, description="Retries of a bulk chunk rejected with 429")

@@ -214,25 +214,34 @@ class OpenSearchWriter:
         except osx.NotFoundError:
             return []
 
-    def builds(self) -> list[str]:
-        """All physical indices written by this writer for the alias, oldest first."""
+    def builds(self, with_settings: bool = False) -> list[Any]:
+        """All physical indices written by this writer for the alias, oldest first (with their
+        index settings: (name, settings) pairs)."""
         pattern = physical_index_pattern(self.alias)
         try:
             found = self.client.indices.get(index=f"{self.alias}-v*")
         except osx.NotFoundError:
             return []
 
+        def settings_of(name: str) -> dict[str, Any]:
+            return found[name].get("settings", {}).get("index", {})
+
         def created(name: str) -> tuple[str, int]:
             # the name's timestamp, then the cluster's creation time (builds started in one second)
-            settings = found[name].get("settings", {}).get("index", {})
-            return pattern.match(name).group(2), int(settings.get("creation_date") or 0)
+            return pattern.match(name).group(2), int(settings_of(name).get("creation_date") or 0)
 
-        return sorted((n for n in found if pattern.match(n)), key=created)
+        names = sorted((n for n in found if pattern.match(n)), key=created)
+        return [(n, settings_of(n)) for n in names] if with_settings else names
 
     def _cleanup(self, keep: str) -> list[str]:
+        """Delete old builds beyond keep_previous, and every half-built index of an earlier build
+        that died with the cluster (abort() could not delete it then): it still has the loading
+        refresh_interval of -1, which commit() resets, so it is never kept as a rollback build."""
         live = set(self.current_indices()) | {keep}
-        old = [n for n in self.builds() if n not in live]
-        doomed = old[: max(0, len(old) - self.settings.keep_previous)]
+        found = self.builds(with_settings=True)
+        half_built = [n for n, s in found if n not in live and s.get("refresh_interval") == "-1"]
+        old = [n for n, _s in found if n not in live and n not in half_built]
+        doomed = half_built + old[: max(0, len(old) - self.settings.keep_previous)]
         for name in doomed:
             try:
                 self.client.indices.delete(index=name)

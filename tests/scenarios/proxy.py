@@ -127,3 +127,37 @@ def reject_bulk_items_once(ids: set[str], upstream: str) -> Hook:
         return 200, json.dumps({"took": 1, "errors": True, "items": items}).encode("utf-8")
 
     return hook
+
+
+class HungListener:
+    """A TCP port that accepts connections and never answers (a wedged node, a half-dead load
+    balancer): the case where only timeouts and a circuit breaker keep the API responsive.
+    `connections` counts accepted connections, so a test can tell whether a call reached it."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(256)
+        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"
+        self.connections = 0
+        self._held: list[Any] = []
+        self._closed = False
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self._held.append(conn)  # held open, never read from or answered
+
+    def close(self) -> None:
+        self._closed = True
+        self._sock.close()
+        for conn in self._held:
+            conn.close()
