@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 
 import numpy as np
 import pytest
@@ -60,8 +61,12 @@ def proxy(loaded):
     p.close()
 
 
+# A short breaker cool-down: after an outage the next call past it is the trial that closes it.
+COOLDOWN = 0.2
+
+
 def _backend(url: str, index: str) -> OpenSearchBackend:
-    settings = OpenSearchSettings(url=url, index=index, timeout=3)
+    settings = OpenSearchSettings(url=url, index=index, timeout=3, breaker_cooldown=COOLDOWN)
     return OpenSearchBackend(make_client(settings), settings)
 
 
@@ -118,7 +123,9 @@ def test_every_primitive_is_unavailable_while_the_cluster_is_down_and_recovers(l
     for name, call in _calls(b, case_id).items():
         with pytest.raises(BackendUnavailable, match="unreachable|timed out"):
             call()
+    assert b.breaker.is_open  # repeated failures: later calls failed at once
     proxy.down = False
+    time.sleep(COOLDOWN)
     assert b.keyword(parse_query("委託"), Filters(), Sort.relevance, 0, 5).total > 0
     assert b.info()["records"] == 51
 
@@ -171,7 +178,9 @@ def test_api_answers_503_while_down_and_recovers(loaded, proxy):
     res = client.get("/api/search", params={"q": "委託", "mode": "keyword"})
     assert res.status_code == 503 and res.json()["error"]["code"]
 
+    assert res.headers["Retry-After"]
     proxy.down = False
+    time.sleep(COOLDOWN)
     assert client.get("/healthz").status_code == 200
     assert client.get("/api/search", params={"q": "委託", "mode": "keyword"}).status_code == 200
 
