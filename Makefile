@@ -50,5 +50,9 @@ opensearch:
 opensearch-stop:
 	@opensearch/dev-node/node.sh stop
 
+# docker compose (security plugin on): the users' bcrypt hashes from .env -> var/opensearch-security/
+opensearch-security: $(STAMP)
+	$(BIN)/python opensearch/security/internal_users.py
+
 clean:
 	rm -rf var .pytest_cache opensearch/dev-node/target .test-cache

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # reports errors with a non-zero status, so call it directly.
 BINARY = Path(compose_pkg.__file__).parent / "docker-compose"
 PASSWORD = "Test-only-Passw0rd!"
+API_PASSWORD, INDEXER_PASSWORD = "Test-api-Passw0rd!", "Test-indexer-Passw0rd!"
 
 
 def _run(*args: str, cwd: Path, env_file: Path | None, profiles: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
@@ -41,7 +42,8 @@ def project(tmp_path_factory) -> Path:
     for name in ("docker-compose.yml", "Dockerfile", ".dockerignore", ".env.example"):
         shutil.copy(ROOT / name, d / name)
     env = d / "test.env"
-    env.write_text(f"OPENSEARCH_INITIAL_ADMIN_PASSWORD={PASSWORD}\n", encoding="utf-8")
+    env.write_text(f"OPENSEARCH_INITIAL_ADMIN_PASSWORD={PASSWORD}\nOPENSEARCH_API_PASSWORD={API_PASSWORD}\n"
+                   f"OPENSEARCH_INDEXER_PASSWORD={INDEXER_PASSWORD}\n", encoding="utf-8")
     return d
 
 
@@ -68,10 +70,16 @@ def test_env_example_is_enough_to_validate(project):
     assert res.returncode == 0, res.stderr
 
 
-def test_missing_admin_password_is_refused_not_defaulted(project):
-    res = _run("config", "-q", cwd=project, env_file=None)
+@pytest.mark.parametrize("variable", ["OPENSEARCH_INITIAL_ADMIN_PASSWORD", "OPENSEARCH_API_PASSWORD",
+                                      "OPENSEARCH_INDEXER_PASSWORD"])
+def test_missing_passwords_are_refused_not_defaulted(project, variable):
+    lines = [ln for ln in (project / "test.env").read_text(encoding="utf-8").splitlines()
+             if not ln.startswith(variable + "=")]
+    env = project / f"without-{variable}.env"
+    env.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = _run("config", "-q", cwd=project, env_file=env)
     assert res.returncode != 0
-    assert "OPENSEARCH_INITIAL_ADMIN_PASSWORD" in res.stderr
+    assert variable in res.stderr
 
 
 def test_binary_reports_invalid_files(tmp_path):
@@ -95,6 +103,13 @@ def test_opensearch_service(config):
     assert os_["deploy"]["resources"]["limits"]["memory"]
     vol = os_["volumes"][0]
     assert vol["type"] == "volume" and vol["source"] == "opensearch-data"
+    # the security plugin's roles, role mapping and users (tests/test_opensearch_security_config.py)
+    mounted = {Path(v["target"]).name: v for v in os_["volumes"][1:]}
+    assert set(mounted) == {"roles.yml", "roles_mapping.yml", "internal_users.yml"}
+    assert all(v["type"] == "bind" and v["target"].startswith("/usr/share/opensearch/config/opensearch-security/")
+               for v in mounted.values())
+    assert mounted["roles.yml"]["source"].endswith("opensearch/security/roles.yml") and mounted["roles.yml"]["read_only"]
+    assert mounted["internal_users.yml"]["source"].endswith("var/opensearch-security/internal_users.yml")
     assert "opensearch-data" in config["volumes"]
     hc = os_["healthcheck"]
     assert "_cluster/health" in " ".join(hc["test"]) and "https://" in " ".join(hc["test"])
@@ -129,7 +144,11 @@ def test_api_waits_for_index_and_talks_to_secured_opensearch(config):
     env = api["environment"]
     assert env["COUNCIL_SEARCH_BACKEND"] == "opensearch"
     assert env["OPENSEARCH_URL"].startswith("https://opensearch:")
-    assert env["OPENSEARCH_USER"] == "admin" and env["OPENSEARCH_PASSWORD"] == PASSWORD
+    # the API's own read-only user, not the admin
+    assert env["OPENSEARCH_USER"] == "council_api" and env["OPENSEARCH_PASSWORD"] == API_PASSWORD
+    idx = config["services"]["indexer"]["environment"]
+    assert idx["OPENSEARCH_USER"] == "council_indexer" and idx["OPENSEARCH_PASSWORD"] == INDEXER_PASSWORD
+    assert PASSWORD not in json.dumps([env, idx])  # the admin password reaches neither
     assert "/healthz" in " ".join(api["healthcheck"]["test"])
     assert api["image"] == config["services"]["indexer"]["image"]
 
@@ -143,7 +162,7 @@ def test_app_environment_is_valid_settings(config):
     os_settings = OpenSearchSettings(**{k.removeprefix("OPENSEARCH_").lower(): v for k, v in env.items()
                                         if k.startswith("OPENSEARCH_")})
     assert os_settings.url == "https://opensearch:9200" and os_settings.verify_certs is False
-    assert os_settings.password.get_secret_value() == PASSWORD
+    assert os_settings.password.get_secret_value() == API_PASSWORD
     assert Settings(backend=env["COUNCIL_SEARCH_BACKEND"]).backend == "opensearch"
 
 
