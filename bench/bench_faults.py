@@ -168,6 +168,10 @@ def node() -> None:
         t = time.perf_counter()
         os.kill(pid, 9)
         out, err = build.communicate(timeout=600)
+        for _ in range(300):  # the JVM must be gone (its node lock released) before the restart
+            if not Path(f"/proc/{pid}").exists():
+                break
+            time.sleep(0.1)
         report("node: SIGKILL during `council-search index` of 10,000 cases", exit_code=build.returncode,
                seconds_to_fail=round(time.perf_counter() - t, 1), stderr_last_line=(err.strip().splitlines() or [""])[-1])
         report("node: restart", seconds=start_node())
