@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from evaluation.cli import load_eval_searcher
 from evaluation.queryset import DEFAULT_QUERIES, QuerySet, load_queries
 from evaluation.runner import MODES, with_memo_query_vectors
 
@@ -161,8 +162,6 @@ def differences(rows: list[Row], limit: int = 20) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from evaluation.cli import load_eval_searcher
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", default=str(DEFAULT_QUERIES))
     parser.add_argument("--embedder", default=None)
