@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast install install-st index bench clean opensearch opensearch-stop
+.PHONY: run test test-fast install install-st index bench clean opensearch opensearch-stop opensearch-security
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
