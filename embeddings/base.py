@@ -12,6 +12,8 @@ from typing import Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
+from council_search.gate import Gate
+
 from council_search.settings import get_settings
 
 
@@ -24,6 +26,9 @@ class Embedder(Protocol):
     name: str
     dim: int
     version: str
+    # Bounds request-time embeddings (a query, a pasted draft): one runs, a few wait briefly, the
+    # rest are refused with Busy (HTTP 503). Index builds do not pass through it.
+    query_gate: Gate
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), dim) float32, rows L2-normalised."""

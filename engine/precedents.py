@@ -15,8 +15,9 @@ lineages (evaluation/precedents.py, docs/quality.md), against the sum/mean of ea
 best match, the mean of both directions and whole-text TF-IDF, all worse.
 
 Cost is bounded whatever the draft's length: at most EMBED_BUDGET_CHARS of it are embedded (its
-first passages, where a draft states what it is about), under the embedder's concurrency limit;
-later passages are aligned by shared words only.
+first passages, where a draft states what it is about), through the embedder's gate for
+request-time embeddings (embeddings/budget.py: one at a time, a short queue, else 503 busy); later
+passages are aligned by shared words only.
 """
 from __future__ import annotations
 
@@ -24,17 +25,16 @@ import math
 import re
 from html import escape
 from functools import lru_cache
-import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from analyzers import STOP_WORDS, normalize
 from analyzers.sentence import surface_tokens
 from analyzers.streams import index_tokens
-from contract.backend import BackendUnavailable, Filters, SearchBackend
+from contract.backend import Filters, SearchBackend
 from embeddings.base import Embedder
 from embeddings.passages import case_passages, split_passages
 from engine import ranking
@@ -84,10 +84,10 @@ def _case_passages(record: dict[str, Any]) -> list[str]:
                          fields=ranking.PASSAGE_FIELDS, title_prefix=ranking.PASSAGE_TITLE_PREFIX)
 
 
-def embed_draft(passages: Sequence[str], embedder: Embedder,
-                guard: Callable[[], Any] | None = None) -> list[DraftPassage]:
-    """Embed the first passages up to EMBED_BUDGET_CHARS (at least one passage). `guard` is a
-    context manager factory bounding concurrent embeddings (the service passes its limiter)."""
+def embed_draft(passages: Sequence[str], embedder: Embedder) -> list[DraftPassage]:
+    """Embed the first passages up to EMBED_BUDGET_CHARS (at least one passage), through the
+    embedder's gate for request-time embeddings (shared with search queries: one at a time, a short
+    bounded queue, else Busy -> 503 + Retry-After)."""
     budget, chosen = EMBED_BUDGET_CHARS, []
     for p in passages:
         if chosen and budget - len(p) < 0:
@@ -96,10 +96,7 @@ def embed_draft(passages: Sequence[str], embedder: Embedder,
         budget -= len(p)
     vectors = np.zeros((0, 0), np.float32)
     if chosen:
-        if guard is not None:
-            with guard():
-                vectors = embedder.embed_passages(chosen)
-        else:
+        with embedder.query_gate:
             vectors = embedder.embed_passages(chosen)
     return [DraftPassage(i, p, vectors[i] if i < len(chosen) else None, frozenset(_content_set(p)))
             for i, p in enumerate(passages)]
@@ -235,10 +232,10 @@ def align(passages: Sequence[DraftPassage], record: dict[str, Any], case_vectors
 # ---------------------------------------------------------------- the whole step
 
 def find_precedents(backend: SearchBackend, embedder: Embedder, text: str, filters: Filters, size: int,
-                    *, exclude: tuple[str, ...] = (), guard: Callable[[], Any] | None = None,
+                    *, exclude: tuple[str, ...] = (),
                     project_weight: float = PROJECT_WEIGHT, with_pairs: bool = True,
                     ) -> tuple[list[DraftPassage], list[Precedent]]:
-    passages = embed_draft(draft_passages(text), embedder, guard)
+    passages = embed_draft(draft_passages(text), embedder)
     if not passages:
         return [], []
     semantic = semantic_scores(backend, passages, filters, exclude)
@@ -250,15 +247,3 @@ def find_precedents(backend: SearchBackend, embedder: Embedder, text: str, filte
         pairs = align(passages, record, backend.passage_vectors(case_id)) if with_pairs else []
         out.append(Precedent(case_id, round(score, 6), round(sem, 6), round(cov, 4), record, pairs))
     return passages, out
-
-
-def require_semantic(backend: SearchBackend, embedder: Embedder | None) -> Embedder:
-    if embedder is None or not backend.info().get("embedder"):
-        raise BackendUnavailable("precedents need embeddings: the index has none")
-    return embedder
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    started = time.perf_counter()
-    result = fn()
-    return result, round((time.perf_counter() - started) * 1000, 2)

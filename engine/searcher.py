@@ -265,8 +265,8 @@ class Searcher:
             timeline = []
         return CaseDetail(**record, timeline=timeline, url=case_url(case_id))
 
-    def precedents(self, text: str, filters: Filters, size: int = 10, exclude: tuple[str, ...] = (),
-                   guard=None) -> PrecedentsResponse:
+    def precedents(self, text: str, filters: Filters, size: int = 10, exclude: tuple[str, ...] = ()
+                   ) -> PrecedentsResponse:
         """The cases most like a draft, with aligned passage pairs (engine/precedents.py)."""
         started = time.perf_counter()
         if len(text) > MAX_DRAFT_CHARS:
@@ -276,7 +276,7 @@ class Searcher:
         if not self.semantic_available:
             raise BackendUnavailable("precedents need embeddings: the index has none")
         passages, found = P.find_precedents(self.backend, self.embedder, text, filters, int(size),
-                                            exclude=tuple(exclude), guard=guard)
+                                            exclude=tuple(exclude))
         empty = ParsedQuery(raw="")
         hits = []
         for p in found:

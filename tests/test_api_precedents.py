@@ -104,3 +104,22 @@ def test_page_errors(client):
     assert r.status_code == 400 and "下書きの文章を入力してください" in r.text
     r = client.post("/precedents", data={"text": "あ" * (MAX_DRAFT_CHARS + 1)})
     assert r.status_code == 413 and r.headers["content-type"].startswith("text/html")
+
+
+def test_busy_embedder_is_a_503_with_retry_after(client, records, default_embedder):
+    """A draft is embedded through the same gate as search queries (issue 14): when it is full the
+    API and the page answer 503 busy at once, and the next request goes through."""
+    gate = default_embedder.query_gate
+    saved = gate.max_waiting
+    gate.max_waiting = 0          # no queue, and the one slot taken
+    gate.__enter__()
+    try:
+        r = client.post("/api/precedents", json={"text": records[31]["body"]})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "busy"
+        assert int(r.headers["retry-after"]) >= 1
+        page = client.post("/precedents", data={"text": records[31]["body"]})
+        assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+    finally:
+        gate.__exit__(None, None, None)
+        gate.max_waiting = saved
+    assert client.post("/api/precedents", json={"text": records[31]["body"], "size": 1}).status_code == 200
