@@ -25,8 +25,14 @@ _OUTPUT_CLEAN = {cp: "\ufffd" for cp in range(0xD800, 0xE000)}
 _OUTPUT_CLEAN.update({cp: None for cp in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)})
 
 
+_NEEDS_CLEAN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
 def _esc(text: str) -> str:
-    return html.escape(text.translate(_OUTPUT_CLEAN))
+    # translate() looks every character up in a 2,000-entry table; almost no text needs it
+    if _NEEDS_CLEAN.search(text) is not None:
+        text = text.translate(_OUTPUT_CLEAN)
+    return html.escape(text)
 _SEP = r"[\W_]*"
 _LAT = f"[{_LATIN}]"
 
