@@ -111,12 +111,19 @@ def step_build(cases: int, vectors: bool) -> dict:
     data = index_dir(cases, vectors)
     shutil.rmtree(data, ignore_errors=True)
     embedder = RandomEmbedder() if vectors else None
+    ru = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     summary = build_index(records, EmbeddedWriter(data), embedder, None, progress=False)
+    ru2 = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    # CPU seconds of the build (this process and its analysis workers): the rate per CPU-second is
+    # what the machine's load does not change; x2 = the rate on two idle cores if nothing else ran
+    cpu_s = sum((b.ru_utime + b.ru_stime) - (a.ru_utime + a.ru_stime) for a, b in zip(ru, ru2))
     build = layout.current_build(data)
     sizes = {name: dir_size(build / name) if (build / name).is_dir() else (build / name).stat().st_size
              for name in ("tantivy", "vectors", "records.jsonl")}
     return {"step": "build", "cases": summary.records, "vectors": vectors, "seconds": round(summary.seconds, 1),
             "cases_per_s": round(summary.records / summary.seconds, 1), "passages": summary.passages,
+            "cpu_s": round(cpu_s, 1), "cases_per_cpu_s": round(summary.records / cpu_s, 1),
+            "load_avg_1m": round(os.getloadavg()[0], 2),
             "size_mb": {k: round(v / 2**20, 1) for k, v in sizes.items()},
             "total_mb": round(dir_size(build) / 2**20, 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
 

@@ -42,10 +42,13 @@ def main(paths: list[str]) -> int:
         print(f"\npeak RSS {rng([r['peak_rss_mb'] for r in queries], 0)} MB; at the end "
               f"{rng([x.get('RssAnon', 0) for x in rss], 0)} MB anonymous + {rng([x.get('RssFile', 0) for x in rss], 0)} MB mapped files")
     if builds:
-        print("\n| cases | vectors | seconds | cases/s | tantivy MB | total MB | peak RSS MB |\n|---:|---|---:|---:|---:|---:|---:|")
+        print("\n| cases | vectors | runs | seconds | cases/s | cases per CPU-second | load average | tantivy MB | total MB | peak RSS MB |\n"
+              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         b0 = builds[0]
-        print(f"| {b0['cases']:,} | {'yes' if b0['vectors'] else 'text only'} | {rng([b['seconds'] for b in builds])} | "
-              f"{rng([b['cases_per_s'] for b in builds])} | {rng([b['size_mb']['tantivy'] for b in builds])} | "
+        cpu = [b["cases_per_cpu_s"] for b in builds if "cases_per_cpu_s" in b]
+        print(f"| {b0['cases']:,} | {'yes' if b0['vectors'] else 'text only'} | {len(builds)} | {rng([b['seconds'] for b in builds])} | "
+              f"{rng([b['cases_per_s'] for b in builds])} | {rng(cpu) if cpu else '—'} | "
+              f"{', '.join(str(b.get('load_avg_1m', '?')) for b in builds)} | {rng([b['size_mb']['tantivy'] for b in builds])} | "
               f"{rng([b['total_mb'] for b in builds])} | {rng([b['peak_rss_mb'] for b in builds], 0)} |")
     return 0
 
