@@ -97,7 +97,7 @@ def query_latency(backend, embedder, repeat: int) -> dict:
              "municipality": [f.value for f in facets["municipality"][:3]]}
 
     def fresh(params):
-        searcher._last_vector = None  # every repetition pays its query embedding
+        searcher.forget_query_vectors()  # every repetition pays its query embedding
         return searcher.search(params)
 
     scenarios = {
