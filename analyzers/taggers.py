@@ -29,7 +29,7 @@ POOL_SIZE = max(1, min(4, int(os.environ.get("COUNCIL_SEARCH_TAGGERS", 0) or (os
 
 
 class TaggerPool(Generic[T]):
-    """At most `size` taggers, created on first need (a process that never parses maps nothing)."""
+    """Exactly `size` taggers, created at the first parse (a process that never parses maps nothing)."""
 
     def __init__(self, factory: Callable[[], T], size: int = POOL_SIZE):
         self._factory = factory
@@ -56,13 +56,14 @@ class TaggerPool(Generic[T]):
         except queue.Empty:
             pass
         with self._lock:
-            if self._created < self.size:
-                self._created += 1
-                try:
-                    return self._factory()
-                except BaseException:
-                    self._created -= 1
-                    raise
+            if self._created == 0:
+                # The whole pool at the first parse: the dictionary mapping count is then constant
+                # from the first request on (the soak checks it), not stepping up with load.
+                first = self._factory()
+                for _ in range(self.size - 1):
+                    self._idle.put(self._factory())
+                self._created = self.size
+                return first
         return self._idle.get()   # all taggers busy: wait for one (a parse is short)
 
 

@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "seconds": args.seconds, "abusers": args.abusers, "abuse_mode": args.mode,
         "abuse_statuses": {str(k): v for k, v in abuse_status.items()},
-        "abuse_latency_ms": {"p50": ms(rc.percentile(abuse_lat, 50)), "p95": ms(rc.percentile(abuse_lat, 95)),
-                             "max": ms(max(abuse_lat))},
+        "abuse_latency_ms": ({"p50": ms(rc.percentile(abuse_lat, 50)), "p95": ms(rc.percentile(abuse_lat, 95)),
+                              "max": ms(max(abuse_lat))} if abuse_lat else None),   # --abusers 0: a baseline
         "ordinary_statuses": {f"{m} {k}": v for (m, k), v in ordinary_status.items()},
         "ordinary_latency_ms": {m: {"n": len(v), "p50": ms(rc.percentile(v, 50)), "p95": ms(rc.percentile(v, 95)),
                                     "max": ms(max(v))} for m, v in ordinary.items() if v},

@@ -86,7 +86,7 @@ def case_ids() -> list[str]:
 
 def queries() -> list[str]:
     import yaml
-    data = yaml.safe_load((ROOT / "eval" / "queries.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((ROOT / "eval-data" / "queries.yaml").read_text(encoding="utf-8"))
     items = data.get("queries", data) if isinstance(data, dict) else data
     out = [q.get("text", "") if isinstance(q, dict) else str(q) for q in items]
     return [q for q in out if q] or ["ガバメントクラウド 再委託", "防犯カメラ", "個人番号"]

@@ -10,8 +10,6 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from council_search.gate import Busy, Gate
-from embeddings.budget import QUERY_TOKEN_BUDGET, clip_to_budget
 from service.app import create_app
 
 LONG = ("公園に防犯カメラを増設し、録画データを警察へ提供する運用について、個人情報の保護の観点から審議した案件。" * 30)[:1000]
@@ -19,6 +17,7 @@ WAIT = 60.0   # an upper bound for a stuck request on a busy machine: never reac
 
 
 def test_a_long_query_is_embedded_within_the_token_budget(default_embedder):
+    from embeddings.budget import QUERY_TOKEN_BUDGET   # new in issue 14 (this file also runs on 9635f0c)
     if not hasattr(default_embedder, "token_count"):
         pytest.skip("embedder without a tokenizer (character budget)")
     assert default_embedder.token_count(LONG) > 5 * QUERY_TOKEN_BUDGET
@@ -31,6 +30,7 @@ def test_a_long_query_is_embedded_within_the_token_budget(default_embedder):
 
 
 def test_clip_to_budget_without_a_tokenizer_and_at_word_boundaries():
+    from embeddings.budget import QUERY_TOKEN_BUDGET, clip_to_budget
     assert clip_to_budget("abc") == "abc"
     words = " ".join(["word"] * 100)
     clipped = clip_to_budget(words, lambda t: len(t.split()) + 2, budget=10)
@@ -39,6 +39,7 @@ def test_clip_to_budget_without_a_tokenizer_and_at_word_boundaries():
 
 
 def test_the_gate_refuses_beyond_its_queue_without_waiting():
+    from council_search.gate import Busy, Gate
     gate = Gate("test", max_running=1, max_waiting=2, max_wait=WAIT)
     holding, release = threading.Event(), threading.Event()
 
