@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
+from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reliability_common as rc  # noqa: E402  (starts `council-search serve` on a free port, waits for it)
 
 QUERY = urllib.parse.quote("ガバメントクラウド 再委託")
 CASES = [
@@ -39,42 +41,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=100, help="requests per endpoint (after 3 warm-up requests)")
     args = parser.parse_args(argv)
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "council_search.cli", "serve", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            deadline = time.monotonic() + 600  # may build the index first
-            while True:
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    print("server did not start", file=sys.stderr)
-                    return 1
-                time.sleep(0.3)
-            print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores shared)", file=sys.stderr)
-            print("| request | p50 ms | p95 ms | bytes |\n| --- | ---: | ---: | ---: |")
-            for name, path in CASES:
-                for _ in range(3):
-                    client.get(path).raise_for_status()
-                times = []
-                for _ in range(args.n):
-                    started = time.perf_counter()
-                    response = client.get(path)
-                    times.append((time.perf_counter() - started) * 1000)
-                    response.raise_for_status()
-                times.sort()
-                p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
-                print(f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | {len(response.content)} |")
-            print(f"load average after: {os.getloadavg()[0]:.2f}", file=sys.stderr)
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+    with rc.server() as (base, _pid), httpx.Client(base_url=base, timeout=30) as client:
+        print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores shared)", file=sys.stderr)
+        print("| request | p50 ms | p95 ms | bytes |\n| --- | ---: | ---: | ---: |")
+        for name, path in CASES:
+            for _ in range(3):
+                client.get(path).raise_for_status()
+            times = []
+            for _ in range(args.n):
+                started = time.perf_counter()
+                response = client.get(path)
+                times.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+            times.sort()
+            p95 = times[max(0, int(round(0.95 * len(times))) - 1)]
+            print(f"| {name} | {statistics.median(times):.1f} | {p95:.1f} | {len(response.content)} |")
+        print(f"load average after: {os.getloadavg()[0]:.2f}", file=sys.stderr)
     return 0
 
 
