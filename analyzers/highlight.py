@@ -13,6 +13,7 @@ import bisect
 import html
 import re
 from functools import lru_cache
+from typing import Iterable
 
 from analyzers.normalize import _LATIN, is_cjk, normalize_with_offsets
 from analyzers.streams import _HAS_LATIN_RE, _RUN_RE, _split_latin
@@ -201,3 +202,40 @@ def _ellipsis(text: str, a: int, b: int, body: str) -> str:
     lead = "…" if a > 0 and text[a - 1] not in BOUNDARY_CHARS else ""
     tail = "…" if b < len(text) and text[b - 1] not in BOUNDARY_CHARS else ""
     return lead + body.strip() + tail
+
+
+def term_matches(texts: Iterable[str], query: ParsedQuery) -> list[tuple[str, str, str | None]]:
+    """Which query words the texts contain, and how, found as the highlighter finds them:
+    (term as typed, "literal" | "normalized" | "synonym", the form found or None). A word found as
+    typed is literal; found only in another width, case or 異体字 it is normalized (via = the form in
+    the text, ＡＷＳ -> AWS); found only through a synonym variant it is synonym (via = the
+    synonym's text in the case, 監視カメラ -> 防犯カメラ). Words not found are left out."""
+    prepared = [_normalized(t) + (t,) for t in texts if t]
+    out: list[tuple[str, str, str | None]] = []
+    for term in query.all_terms():
+        own = [v for v in term.variants if not v.is_synonym]
+        surfaces = _surfaces(prepared, own)
+        if surfaces:
+            literal = term.text in surfaces or any(term.text in text for *_, text in prepared)
+            out.append((term.text, "literal", None) if literal else (term.text, "normalized", surfaces[0]))
+            continue
+        synonyms = _surfaces(prepared, [v for v in term.variants if v.is_synonym])
+        if synonyms:
+            out.append((term.text, "synonym", synonyms[0]))
+    return out
+
+
+def _surfaces(prepared, variants) -> list[str]:
+    """The original text of every occurrence of any of the variants, in order of discovery."""
+    found: list[str] = []
+    for norm, offsets, text in prepared:
+        for v in variants:
+            pattern = _variant_pattern(v.text)
+            if pattern is None:
+                continue
+            for m in pattern.finditer(norm):
+                if m.end() > m.start():
+                    surface = text[offsets[m.start()]:offsets[m.end() - 1] + 1]
+                    if surface not in found:
+                        found.append(surface)
+    return found

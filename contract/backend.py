@@ -90,6 +90,10 @@ class SearchBackend(Protocol):
     def records(self) -> Iterator[dict[str, Any]]:
         """Every stored record, in no particular order (vocabularies built once per process)."""
 
+    def case_vector_sample(self, limit: int) -> np.ndarray:
+        """Up to `limit` case vectors (n × dim; all when the corpus is smaller): the corpus z-score
+        of engine/matching.py is computed from their mean and covariance."""
+
     def info(self) -> dict[str, Any]:
         """Health data: {"backend", "records", "built_at", "embedder", ...}. Raises BackendUnavailable."""
 

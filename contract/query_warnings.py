@@ -37,8 +37,8 @@ WARNING_TEXTS: dict[str, tuple[str, str]] = {
     "only_excluded": ("only excluded terms: listing every case without them",
                       "除外する語（-語）だけが指定されたため、その語を含まない案件をすべて表示しています。"),
     # added by engine.searcher
-    "relaxed_match": ("no case has every word; showing cases with some of them",
-                      "すべての語を含む案件がないため、一部の語を含む案件を表示しています。"),
+    "relaxed_match": ("no case has every word: matches are by meaning only; cases with some of the words are related",
+                      "すべての語を含む案件はありません。一致は意味で判定したものだけで、一部の語を含む案件は関連案件として示します。"),
     "semantic_unavailable": ("semantic search unavailable; keyword results shown",
                              "意味検索を利用できないため、キーワード検索の結果を表示しています。"),
     "semantic_query_clipped": ("semantic search used the first {detail} characters of the query",

@@ -10,12 +10,14 @@ The request side (parameters, their validation and error codes) is engine/api_pa
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 from typing import Any, Iterable
 
 from pydantic import BaseModel, Field
 
 from contract.backend import FACETS, Mode, Sort
 from contract.query_warnings import QueryWarning
+from engine.api_params import Synonyms
 from ingest.models import CaseRecord
 
 
@@ -25,6 +27,14 @@ class SearchWarning(BaseModel):
     code: str = Field(description="Stable code, e.g. unbalanced_quote, relaxed_match, semantic_unavailable")
     message: str = Field(description="English text, e.g. 'unbalanced quote ignored'")
     message_ja: str = Field(description="The same in Japanese (what the web page shows)")
+
+
+class Expansion(BaseModel):
+    """A query word the synonym list expanded (shown above the results, with a link to search
+    without synonyms)."""
+
+    term: str = Field(description="The query word as typed")
+    synonyms: list[str] = Field(description="What it also searched for (normalised), e.g. 防犯カメラ for 監視カメラ")
 
 
 class QueryEcho(BaseModel):
@@ -41,22 +51,56 @@ class QueryEcho(BaseModel):
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     sort: Sort
+    synonyms: Synonyms = Synonyms.on
     page: int
     size: int
+    expansions: list[Expansion] = Field(default_factory=list, description=(
+        "Synonyms the query words were expanded with (empty with synonyms=off)"))
     warnings: list[SearchWarning] = Field(default_factory=list, description=(
         "Notes about how the query was read or run: something dropped or cut, a sentence searched by its "
         "words, a relaxed match, keyword results instead of semantic ones"))
 
     @classmethod
-    def of(cls, params: Any, warnings: Iterable[QueryWarning]) -> "QueryEcho":
+    def of(cls, params: Any, warnings: Iterable[QueryWarning], expansions: Iterable[Expansion] = ()) -> "QueryEcho":
         """The echo of validated SearchParams (engine/api_params.py) and the notes of this search."""
-        return cls(**params.model_dump(include={"q", "mode", "sort", "page", "size", "date_from", "date_to", *FACETS}),
-                   warnings=[SearchWarning(code=w.code, message=w.message, message_ja=w.message_ja) for w in warnings])
+        return cls(**params.model_dump(include={"q", "mode", "sort", "synonyms", "page", "size", "date_from",
+                                                "date_to", *FACETS}),
+                   expansions=list(expansions), warnings=[SearchWarning(code=w.code, message=w.message, message_ja=w.message_ja) for w in warnings])
 
 
 class Highlights(BaseModel):
     title: str = Field(description="HTML-escaped title; matches wrapped in <mark>")
     snippets: list[str] = Field(default_factory=list, description="HTML-escaped body fragments with <mark>")
+
+
+class MatchHow(str, Enum):
+    literal = "literal"
+    synonym = "synonym"
+    normalized = "normalized"
+
+
+class TermMatch(BaseModel):
+    """One query word the case contains, and how."""
+
+    term: str = Field(description="The query word as typed")
+    how: MatchHow = Field(description=(
+        "literal: the case contains the word as typed; normalized: it contains it in another width, case "
+        "or 異体字 (ＡＷＳ typed, AWS in the text); synonym: it contains a synonym instead"))
+    via: str | None = Field(default=None, description=(
+        "normalized: the form in the case (AWS); synonym: the synonym in the case (監視カメラ → 防犯カメラ)"))
+
+
+class MatchInfo(BaseModel):
+    """Why a case is in the result."""
+
+    terms: list[TermMatch] = Field(default_factory=list, description=(
+        "The query words the case contains (for a related case: the ones it shares with the query)"))
+    by_meaning: bool = Field(default=False, description=(
+        "True when the case counts as a match only by meaning: it lacks some query word, and as a semantic "
+        "neighbour it passed the calibrated test (docs/quality.md, 'Matches vs related')"))
+    semantic_rank: int | None = Field(default=None, description=(
+        "Its rank among the query's nearest cases by meaning (1 = nearest), when it is among the first 100; "
+        "null in keyword mode"))
 
 
 class Hit(BaseModel):
@@ -71,6 +115,8 @@ class Hit(BaseModel):
     score: float = Field(description="Mode-dependent: BM25 (keyword), cosine (semantic), RRF (hybrid)")
     highlights: Highlights
     url: str = Field(description="Path of the case page, /cases/{id}")
+    match: MatchInfo | None = Field(default=None, description=(
+        "Why the case is in a search result (null in similar-case lists and for an empty query)"))
 
 
 class FacetValue(BaseModel):
@@ -81,7 +127,10 @@ class FacetValue(BaseModel):
 
 class SearchResponse(BaseModel):
     query: QueryEcho
-    total: int = Field(description="Number of matching cases")
+    total: int = Field(description=(
+        "Number of cases that match: they contain every query word (synonyms and normalisation included), "
+        "or they are semantic neighbours that passed the calibrated test (hybrid and semantic mode). The "
+        "facet counts, the CSV and the page count describe exactly this set"))
     page: int
     size: int
     took_ms: float
@@ -89,6 +138,11 @@ class SearchResponse(BaseModel):
     facets: dict[str, list[FacetValue]] = Field(description=f"Keys: {', '.join(FACETS)}")
     feed_url: str = Field(description="Path of this search's Atom feed (/feed.atom?…): its newest matches, "
                                       "for feed readers")
+
+    related: list[Hit] = Field(default_factory=list, description=(
+        "First page only: a handful of cases near in meaning (or, in keyword mode, containing some of the "
+        "words) that do not match, nearest first; `score` is their cosine (BM25 of the any-word query in keyword "
+        "mode). Never counted in total or the facets, never in the CSV"))
 
 
 class TimelineEntry(BaseModel):

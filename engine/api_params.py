@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from enum import Enum
 from typing import Annotated, Any, Mapping, Sequence
 from urllib.parse import urlencode
 
@@ -261,6 +262,11 @@ class FilterParams(_Params):
         return Filters(self.filters, self.date_from, self.date_to)
 
 
+class Synonyms(str, Enum):
+    on = "on"
+    off = "off"
+
+
 class SearchQuery(FilterParams):
     """What to search for, without paging (the CSV export takes this and pages itself)."""
 
@@ -271,6 +277,10 @@ class SearchQuery(FilterParams):
     mode: Mode = Field(default=Mode.hybrid, description=(
         "keyword (BM25), semantic (embeddings) or hybrid (reciprocal rank fusion of both)"))
     sort: Sort = Field(default=Sort.relevance, description="relevance, newest or oldest (by meeting date)")
+    synonyms: Synonyms = Field(default=Synonyms.on, description=(
+        "on: each query word also finds its synonyms from the synonym list (監視カメラ finds 防犯カメラ; the "
+        "response's query.expansions lists them); off: only the words as typed (width, case and 異体字 are "
+        "still normalised)"))
 
     @field_validator("q", mode="before")
     @classmethod

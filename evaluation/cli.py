@@ -21,6 +21,7 @@ from engine.opensearch.settings import OpenSearchSettings
 from engine.opensearch.writer import OpenSearchWriter
 from engine.searcher import Searcher
 from evaluation.overrides import OverrideError, overridden, parse_assignment, tunables
+from evaluation.queryset import load_no_answer
 from evaluation.queryset import DEFAULT_QUERIES, TEXT_KINDS, QuerySetError, load_queries
 from evaluation.report import format_misses, format_table
 from evaluation.runner import MODES, evaluate, flat_scores
@@ -170,7 +171,8 @@ def _run(args: argparse.Namespace, queries, modes: list[str], kinds: list[str], 
         return 1
     print(built, file=out)
     started = dt.datetime.now(dt.timezone.utc)
-    report = evaluate(searcher, queries, modes=modes, kinds=kinds or None)
+    report = evaluate(searcher, queries, modes=modes, kinds=kinds or None,
+                      no_answer=None if kinds else load_no_answer())
     report = {
         "generated_at": started.isoformat(timespec="seconds"),
         "queries_file": _relative(args.queries),

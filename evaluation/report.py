@@ -6,7 +6,9 @@ from typing import Any
 from evaluation.queryset import TEXT_KINDS
 from evaluation.runner import METRICS
 
-_LABELS = {"ndcg@10": "nDCG@10", "recall@20": "R@20", "mrr": "MRR", "map": "MAP"}
+_LABELS = {"ndcg@10": "nDCG@10", "recall@20": "R@20", "mrr": "MRR", "map": "MAP",
+           "set_precision": "P(set)", "set_recall": "R(set)", "facets_exact": "facets="}
+SET_COLUMNS = ("set_precision", "set_recall", "facets_exact")
 
 
 def _fmt(value: float | None) -> str:
@@ -18,6 +20,14 @@ def format_table(report: dict[str, Any], metrics: tuple[str, ...] = ("ndcg@10", 
     similar-case scores."""
     modes = list(report.get("modes", {}))
     lines = _mode_table(report, modes, metrics) if modes else []
+    if modes:
+        lines += ["", "the full matched set (every page: what total and the facets describe):",
+                  *_mode_table(report, modes, SET_COLUMNS)]
+        shares = [(m, (report["modes"][m].get("no_answer") or {})) for m in modes]
+        if any(share for _, share in shares):
+            lines.append("no-answer queries answered with zero matches: " + ", ".join(
+                f"{m} {_fmt(share.get('zero')).strip()} ({len(share.get('with_matches', []))} of {share.get('n')} with matches)"
+                for m, share in shares if share))
     if report.get("similar"):
         lines += ["", *_similar_lines(report["similar"])]
     return "\n".join(lines)
@@ -47,7 +57,7 @@ def _row(label: str, blocks: list[dict[str, Any]], metrics: tuple[str, ...]) -> 
 
 def _similar_lines(sim: dict[str, Any]) -> list[str]:
     return [f"similar cases ({sim['n']} source cases, relevant for MAP = same-project lineage):",
-            "  " + "  ".join(f"{_LABELS[m]} {_fmt(sim.get(m)).strip()}" for m in METRICS)]
+            "  " + "  ".join(f"{_LABELS[m]} {_fmt(sim.get(m)).strip()}" for m in METRICS if m not in SET_COLUMNS)]
 
 
 def format_misses(report: dict[str, Any], mode: str, limit: int = 20) -> str:

@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("q", nargs="?", default="", help="Query (space = AND, OR, -exclude, \"phrase\", №12)")
     parser.add_argument("--mode", default="hybrid", help="keyword | semantic | hybrid (default)")
     parser.add_argument("--sort", default="relevance", help="relevance (default) | newest | oldest")
+    parser.add_argument("--synonyms", default="on", help="on (default) | off: expand query words with the synonym list")
     parser.add_argument("--page", default=1, type=str)
     parser.add_argument("--size", default=10, type=str)
     parser.add_argument("--date-from", default=None, help="YYYY-MM-DD")
@@ -35,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = get_settings()
-    raw = dict(q=args.q, mode=args.mode, sort=args.sort, page=args.page, size=args.size,
+    raw = dict(q=args.q, mode=args.mode, sort=args.sort, synonyms=args.synonyms, page=args.page, size=args.size,
                date_from=args.date_from, date_to=args.date_to, **{name: getattr(args, name) for name in FACETS})
     try:
         # The API's parameter model and error mapping (engine/api_params.py): the same bad value gets
@@ -56,17 +57,38 @@ def run(args: argparse.Namespace) -> int:
         print(response.model_dump_json())
         return 0
     first = (response.page - 1) * response.size + 1 if response.hits else 0
-    print(f"{response.total} cases ({response.query.mode.value}, {response.took_ms:.0f} ms)"
+    print(f"{response.total} cases match ({response.query.mode.value}, {response.took_ms:.0f} ms)"
           + (f", showing {first}-{first + len(response.hits) - 1}" if response.hits else ""))
+    for expansion in response.query.expansions:
+        print(f"synonyms: {expansion.term} -> {', '.join(expansion.synonyms)} (--synonyms off to search without)")
     for warning in response.query.warnings:
         print(f"note: {warning.message}")
     for hit in response.hits:
-        print()
-        print(f"№{hit.number}  {_plain(hit.highlights.title) or hit.title}")
-        print(f"    {hit.meeting_date}  {'・'.join(hit.departments)}  [{', '.join(hit.categories)}]  {hit.result}  {hit.id}")
-        for snippet in hit.highlights.snippets[:1]:
-            print(f"    {_plain(snippet, terminal=sys.stdout.isatty())}")
+        _print_hit(hit)
+    if response.related:
+        print(f"\nrelated (near in meaning, not matching, not counted): {len(response.related)}")
+        for hit in response.related:
+            _print_hit(hit)
     return 0
+
+
+def _print_hit(hit) -> None:
+    print()
+    print(f"№{hit.number}  {_plain(hit.highlights.title) or hit.title}")
+    print(f"    {hit.meeting_date}  {'・'.join(hit.departments)}  [{', '.join(hit.categories)}]  {hit.result}  {hit.id}")
+    if hit.match:
+        print(f"    why: {_reasons(hit.match)}")
+    for snippet in hit.highlights.snippets[:1]:
+        print(f"    {_plain(snippet, terminal=sys.stdout.isatty())}")
+
+
+def _reasons(match) -> str:
+    parts = [t.term if t.how.value == "literal" else f"{t.term} -> {t.via} ({t.how.value})" for t in match.terms]
+    if match.by_meaning:
+        parts.append(f"by meaning (rank {match.semantic_rank})")
+    elif match.semantic_rank:
+        parts.append(f"semantic rank {match.semantic_rank}")
+    return ", ".join(parts) or "-"
 
 
 def _plain(fragment: str, terminal: bool = False) -> str:

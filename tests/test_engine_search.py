@@ -218,12 +218,14 @@ def test_bad_parameters_raise_param_error(searcher, kw, code):
 def test_response_shape_is_the_api_contract(searcher):
     r = search(searcher, q=GOV_CLOUD, mode="hybrid", size=3)
     data = json.loads(r.model_dump_json())
-    assert set(data) == {"query", "total", "page", "size", "took_ms", "hits", "facets", "feed_url"}
+    assert set(data) == {"query", "total", "page", "size", "took_ms", "hits", "facets", "feed_url", "related"}
     assert data["feed_url"].startswith("/feed.atom?q=")
     assert set(data["facets"]) == set(FACETS)
-    assert set(data["hits"][0]) == {"id", "number", "title", "municipality", "departments", "categories",
-                                    "meeting_date", "result", "score", "highlights", "url"}
-    assert set(data["hits"][0]["highlights"]) == {"title", "snippets"}
+    for hit in data["hits"] + data["related"]:      # related cases have the same shape
+        assert set(hit) == {"id", "number", "title", "municipality", "departments", "categories",
+                            "meeting_date", "result", "score", "highlights", "url", "match"}
+        assert set(hit["highlights"]) == {"title", "snippets"}
+        assert set(hit["match"]) == {"terms", "by_meaning", "semantic_rank"}
 
 
 def test_facets_and_health(searcher, built_index):

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from evaluation.cli import BASELINE
-from evaluation.queryset import TEXT_KINDS, load_queries
+from evaluation.queryset import TEXT_KINDS, load_no_answer, load_queries
 from evaluation.runner import evaluate, flat_scores
 
 # One query changing rank in a 5-query kind moves a mean by more than this, so a real regression
@@ -19,7 +19,7 @@ TOLERANCE = 0.02
 
 @pytest.fixture(scope="module")
 def report(searcher):
-    return evaluate(searcher, load_queries())
+    return evaluate(searcher, load_queries(), no_answer=load_no_answer())
 
 
 @pytest.fixture(scope="module")

@@ -148,7 +148,7 @@ def test_empty_form_fields_are_fine(client):
 
 def test_no_results_page_helps(client):
     html = html_of(client, "/", q="ぴよぴよ", mode="keyword")
-    assert "見つかりませんでした" in html
+    assert "「ぴよぴよ」に一致する案件はありません" in html
     assert "ハイブリッド検索で探す" in html
 
 

@@ -1,6 +1,6 @@
 """Regenerate docs/screenshots/*.png in Debian's chromium: the results page (with its month chart), a
-case page and its print view, the comparison of two cases, precedents from a draft and the
-search-box suggestions.
+search nothing matches (related cases apart), a case page and its print view, the comparison of two
+cases, precedents from a draft and the search-box suggestions.
 
     .venv/bin/python tools/screenshots.py [--out docs/screenshots]
 
@@ -27,6 +27,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--hide-scrollbars", "--lang=ja-JP"]
 QUERY = "ガバメントクラウド 再委託"
+NO_MATCH_QUERY = "チャットボット"      # no case is about it: "nothing matches", then related cases
 CASE_ID = "shinjuku-privacy-council-2023-003"
 A4 = {"width": 794, "height": 1123}  # A4 at 96 dpi: what the print stylesheet lays out
 LATER_CASE_ID = "shinjuku-privacy-council-2023-031"
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         shots = [
             ("results.png", f"{base}/?q={urllib.parse.quote(QUERY)}&mode=hybrid", wide, "screen", None),
             ("chart.png", f"{base}/?q={urllib.parse.quote('委託')}&mode=keyword", {"width": 1280, "height": 700}, "screen", None),
+            ("no-match.png", f"{base}/?q={urllib.parse.quote(NO_MATCH_QUERY)}", wide, "screen", None),
             ("case.png", f"{base}/cases/{CASE_ID}", wide, "screen", None),
             ("print.png", f"{base}/cases/{CASE_ID}", A4, "print", None),
             ("compare.png", f"{base}/compare?a={CASE_ID}&b={LATER_CASE_ID}", {"width": 1280, "height": 1400}, "screen", None),

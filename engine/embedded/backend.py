@@ -210,6 +210,14 @@ class EmbeddedBackend:
         for ordinal in range(len(self.store)):
             yield self.store.record(ordinal)
 
+    def case_vector_sample(self, limit: int) -> np.ndarray:
+        """Up to `limit` case vectors, evenly spaced over the stored order (all of them when there
+        are fewer): what the corpus z-score of engine/matching.py is computed from."""
+        if self.vectors is None or len(self.store) == 0:
+            return np.zeros((0, int(self.meta.get("dim") or 0)), dtype=np.float32)
+        step = max(1, -(-len(self.store) // max(1, int(limit))))
+        return np.asarray(self.vectors.case_vectors[::step], dtype=np.float32)
+
     def same_project(self, case_id: str) -> list[str]:
         """Ids of cases sharing the case's normalised 事業名 (including itself)."""
         ordinal = self.store.ord_of.get(case_id)

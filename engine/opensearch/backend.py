@@ -188,6 +188,14 @@ class OpenSearchBackend:
                 self._raise_if_no_index(exc)
                 raise
 
+    def case_vector_sample(self, limit: int) -> np.ndarray:
+        """Up to `limit` case vectors (index order; all of them when there are fewer): what the
+        corpus z-score of engine/matching.py is computed from."""
+        res = self._search({"size": int(limit), "query": {"match_all": {}}, "sort": ["_doc"],
+                            "_source": [CASE_VECTOR]})
+        rows = [h["_source"][CASE_VECTOR] for h in res["hits"]["hits"] if h.get("_source", {}).get(CASE_VECTOR)]
+        return np.asarray(rows, dtype=np.float32)
+
     def info(self) -> dict[str, Any]:
         with self._guard():
             try:
