@@ -21,8 +21,7 @@ from engine.opensearch.settings import OpenSearchSettings
 from engine.opensearch.writer import OpenSearchWriter
 from engine.searcher import Searcher
 from evaluation.overrides import OverrideError, overridden, parse_assignment, tunables
-from evaluation.queryset import load_no_answer
-from evaluation.queryset import DEFAULT_QUERIES, TEXT_KINDS, QuerySetError, load_queries
+from evaluation.queryset import DEFAULT_QUERIES, TEXT_KINDS, QuerySetError, load_no_answer, load_queries
 from evaluation.report import format_misses, format_table
 from evaluation.runner import MODES, evaluate, flat_scores
 from indexer.build import build_from_settings, read_records
@@ -142,9 +141,9 @@ def _checked_choices(args: argparse.Namespace) -> tuple[list[str], list[str], di
         overrides = dict(parse_assignment(a) for a in args.overrides)
     except OverrideError as exc:
         raise _Refused(f"--set: {exc}") from None
-    if args.record_baseline and (overrides or kinds or set(modes) != set(MODES)):
-        raise _Refused("--record-baseline needs a plain run (all modes and kinds, no --set): "
-                       "the baseline must describe the committed engine/ranking.py")
+    if args.record_baseline and (overrides or kinds or set(modes) != set(MODES) or args.backend != "embedded"):
+        raise _Refused("--record-baseline needs a plain run (all modes and kinds, no --set, the embedded "
+                       "backend): the baseline must describe the committed engine/ranking.py")
     return modes, kinds, overrides
 
 
