@@ -64,6 +64,14 @@ class JudgedQuery(BaseModel):
         return {doc for doc, g in self.judgments.items() if g > 0}
 
 
+def _unique_ids(query_set):
+    """A query-set validator: every query id once."""
+    dupes = [i for i, n in Counter(q.id for q in query_set.queries).items() if n > 1]
+    if dupes:
+        raise ValueError(f"duplicate query ids: {dupes}")
+    return query_set
+
+
 class QuerySet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -72,12 +80,7 @@ class QuerySet(BaseModel):
     grades: dict[int, str] = Field(default_factory=dict)
     queries: list[JudgedQuery]
 
-    @model_validator(mode="after")
-    def _unique(self) -> "QuerySet":
-        dupes = [i for i, n in Counter(q.id for q in self.queries).items() if n > 1]
-        if dupes:
-            raise ValueError(f"duplicate query ids: {dupes}")
-        return self
+    _unique = model_validator(mode="after")(lambda self: _unique_ids(self))
 
     def text_queries(self) -> list[JudgedQuery]:
         return [q for q in self.queries if q.kind != "similar"]
@@ -146,12 +149,7 @@ class NoAnswerSet(BaseModel):
     corpus: str
     queries: list[NoAnswerQuery]
 
-    @model_validator(mode="after")
-    def _unique(self) -> "NoAnswerSet":
-        dupes = [i for i, n in Counter(q.id for q in self.queries).items() if n > 1]
-        if dupes:
-            raise ValueError(f"duplicate query ids: {dupes}")
-        return self
+    _unique = model_validator(mode="after")(lambda self: _unique_ids(self))
 
 
 def load_no_answer(path: Path | str = DEFAULT_NO_ANSWER) -> NoAnswerSet:

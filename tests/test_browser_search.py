@@ -66,8 +66,8 @@ def search_then_filter_then_case(page, base: str, *, javascript: bool) -> None:
     assert "q=" in page.url
     before = total(page)
     assert before > 0
-    assert page.locator("article.hit").count() == min(before, 20)
-    assert page.locator("article.hit mark").count() > 0  # highlighted matches
+    assert page.locator("ol.hits article.hit").count() == min(before, 20)
+    assert page.locator("ol.hits article.hit mark").count() > 0  # highlighted matches
 
     # tick a department facet whose count is smaller than the current total
     boxes = page.locator('fieldset[data-facet="department"] input[type=checkbox]')
@@ -88,7 +88,7 @@ def search_then_filter_then_case(page, base: str, *, javascript: bool) -> None:
     after = total(page)
     assert after == expected and after < before  # the count changed, to the facet's count
     assert page.locator(f'input[type=checkbox][value="{value}"]').first.is_checked()
-    for departments in page.locator("article.hit .hit-departments").all_inner_texts():
+    for departments in page.locator("ol.hits article.hit .hit-departments").all_inner_texts():
         assert value in departments
     results_url = page.url
 

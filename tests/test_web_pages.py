@@ -152,6 +152,16 @@ def test_no_results_page_helps(client):
     assert "ハイブリッド検索で探す" in html
 
 
+def test_nothing_matches_offers_the_corpus_word_spelled_another_way(client):
+    html = html_of(client, "/", q="がばめんとくらうど")
+    assert "「がばめんとくらうど」に一致する案件はありません" in html
+    assert "もしかして" in html and "ガバメントクラウド" in html
+    page = Page(html)
+    link = next(a.get("href") for a in page.find("a") if (a.get("href") or "").startswith("/?") and "%E3%82%AC%E3%83%90" in a.get("href"))
+    assert "q=%E3%82%AC%E3%83%90%E3%83%A1%E3%83%B3%E3%83%88%E3%82%AF%E3%83%A9%E3%82%A6%E3%83%89" in link
+    assert "もしかして" not in html_of(client, "/", q="チャットボット")       # no corpus word starts so
+
+
 def test_downloads_link_to_csv_and_json_of_the_same_query(client):
     page = Page(html_of(client, "/", q=QUERY, department="戸籍住民課"))
     hrefs = [a.get("href") or "" for a in page.find("a")]

@@ -22,7 +22,8 @@ SIMILAR_ON_PAGE = 8
 
 @router.get("/", response_class=HTMLResponse)
 def search_page(request: Request, params: Annotated[SearchParams, Depends(search_params)]) -> Response:
-    response = get_searcher(request).search(params)
+    searcher = get_searcher(request)
+    response = searcher.search(params)
     last_page = max(1, -(-response.total // response.size))
     if response.total and params.page > last_page:
         # Past the end (a stale bookmark): show the last page rather than an empty one.
@@ -33,7 +34,22 @@ def search_page(request: Request, params: Annotated[SearchParams, Depends(search
         "chart": build_chart(response.facets.get("meeting_month", []), response.facets.get("fiscal_year", [])),
         "api_url": _with_path(request, "/api/search"), "csv_url": _with_path(request, "/api/search.csv", drop=("page", "size")),
         "feed_url": params.feed_url(),
+        "spelling_hints": _spelling_hints(request, searcher, params) if params.q and not response.total else [],
     })
+
+
+def _spelling_hints(request: Request, searcher, params: SearchParams) -> list[tuple[str, str]]:
+    """Nothing matches: corpus words that a query word begins in another script or width
+    (がばめんとくらうど → ガバメントクラウド), from the search box's suggestion vocabulary, each with
+    the link that searches with it instead."""
+    hints: list[tuple[str, str]] = []
+    words = params.q.split()
+    for word in words:
+        found = [s.text for s in searcher.suggest(word, 3).suggestions if s.count and s.text != word]
+        if found:
+            fixed = " ".join(found[0] if w == word else w for w in words)
+            hints.append((found[0], query_url(request, q=fixed, page=None)))
+    return hints
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
