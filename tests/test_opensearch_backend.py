@@ -83,6 +83,7 @@ def _calls(b: OpenSearchBackend, case_id: str):
         "knn": lambda: b.knn(np.ones(4, np.float32) / 2, Filters(), 5),
         "passage_vectors": lambda: b.passage_vectors(case_id),
         "records": lambda: list(b.records()),
+        "case_vector_sample": lambda: b.case_vector_sample(10),
     }
 
 
