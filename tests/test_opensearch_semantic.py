@@ -174,8 +174,10 @@ def test_keyword_responses_agree_through_the_searcher(params, embedded_searcher,
     e = embedded_searcher.search(embedded_searcher.params(mode="keyword", size=100, **params))
     o = os_searcher.search(os_searcher.params(mode="keyword", size=100, **params))
     assert o.total == e.total
-    # the sentence: no case has every word, so nothing matches; the cases with some are related
-    assert o.total > 0 or (o.related and {h.id for h in o.related} == {h.id for h in e.related})
+    # the sentence: no case has every word, so nothing matches; the cases with some are related (the
+    # first 8 by BM25, whose statistics differ between tantivy and Lucene: compare what they are)
+    assert o.total > 0 or (len(o.related) == len(e.related) > 0
+                           and all(h.match.terms for h in o.related + e.related))
     as_set = lambda r: {k: {(v.value, v.count, v.selected) for v in vals} for k, vals in r.facets.items()}  # noqa: E731
     assert as_set(o) == as_set(e)
     strip = lambda h: h.model_dump(exclude={"score"})  # noqa: E731
@@ -240,8 +242,9 @@ def test_matched_sets_agree_for_every_judged_and_no_answer_query(mode, embedded_
                 and {h.id: h.match for h in o.hits} == {h.id: h.match for h in e.hits})
         if mode != "keyword":   # related: the nearest non-matching neighbours (cosine order, equal on both)
             same = same and [h.id for h in o.related] == [h.id for h in e.related]
-        else:                   # related: BM25 order of the any-word query; Lucene's statistics differ
-            same = same and {h.id for h in o.related} == {h.id for h in e.related}
+        else:                   # related: the first 8 by BM25 of the any-word query (statistics differ
+            # between tantivy and Lucene, so the cut may fall elsewhere): as many, each with some words
+            same = same and len(o.related) == len(e.related) and all(h.match.terms for h in o.related + e.related)
         if not same:
             differ.append(text)
     assert not differ
