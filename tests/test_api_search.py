@@ -246,6 +246,20 @@ def read_csv(response):
     return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
+@pytest.mark.parametrize("q, mode, expected", [
+    ("ガバメントクラウド 再委託", "hybrid", 7),     # the 7 cases with both words, no related case
+    ("チャットボット", "hybrid", 0),                 # nothing matches: header only, though related cases exist
+    ("チャットボット", "semantic", 0),
+])
+def test_csv_holds_the_matches_only(client, q, mode, expected):
+    body = get(client, q=q, mode=mode, size=100)
+    assert body["total"] == expected and body["related"]
+    response = client.get("/api/search.csv", params={"q": q, "mode": mode})
+    rows = read_csv(response)
+    assert len(rows) - 1 == expected == int(response.headers["x-total-count"])
+    assert not {r[0] for r in rows[1:]} & {h["id"] for h in body["related"]}
+
+
 def test_csv_is_the_whole_result_set(client):
     body = get(client, q="委託", mode="keyword", size=100)
     rows = read_csv(client.get("/api/search.csv", params={"q": "委託", "mode": "keyword"}))
