@@ -288,3 +288,13 @@ def test_records_without_first_seen_keep_stable_ids():
     entries = [entries_of([hit], {"x-1": {"id": "x-1"}}, fallback=b)[0] for b in builds]
     assert [e.updated for e in entries] == builds
     assert {e.tag_day for e in entries} == {dt.date(2024, 1, 15)}
+
+
+@pytest.mark.parametrize("params", [{"q": "チャットボット"}, {"q": "公園に防犯カメラを増設する", "mode": "keyword"}])
+def test_the_feed_holds_matches_never_related_cases(client, params):
+    """A search that matches nothing but has related cases (near in meaning, or with some of the
+    words) gives an empty feed: related cases are never counted, so never subscribed to."""
+    api = client.get("/api/search", params=params).json()
+    assert api["total"] == 0 and api["related"], api
+    f = feedparser.parse(client.get("/feed.atom", params=params).content)
+    assert f.entries == []
