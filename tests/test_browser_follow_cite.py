@@ -8,20 +8,13 @@ import urllib.parse
 import feedparser
 import pytest
 
-from service.app import create_app
-from service.background import serve_in_thread
-from test_browser_search import browser, new_page  # noqa: F401  (the chromium fixture and page helper)
+# the chromium fixture, the app served by uvicorn on a free port, and the page helper
+from test_browser_search import browser, new_page, server  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
 CASE_31 = "shinjuku-privacy-council-2023-031"
 TITLE_31 = "地方公共団体情報システム標準化に対応した住民記録及び印鑑登録システムへの移行等について（委託内容の変更）"
-
-
-@pytest.fixture(scope="module")
-def server(searcher):
-    with serve_in_thread(create_app(searcher)) as base_url:
-        yield base_url
 
 
 def expected_citation(base: str) -> str:
