@@ -143,6 +143,17 @@ def searcher(built_index, default_embedder):
     backend.close()
 
 
+@pytest.fixture(scope="module")
+def client(searcher):
+    """A TestClient of the app over the session searcher, one per test module (module scope keeps
+    per-app state such as the admin rate limit from leaking between files). No admin token is
+    configured: read-only use must work without one."""
+    from fastapi.testclient import TestClient
+    from service.app import create_app
+    with TestClient(create_app(searcher)) as c:
+        yield c
+
+
 # --- A real OpenSearch node (`make opensearch`; CI starts one): every OpenSearch test runs against
 # it. Without OPENSEARCH_URL these tests skip with that hint; with it they must all run.
 

@@ -2,19 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from engine.api_models import CaseDetail, SimilarResponse
 from ingest.models import CaseRecord
-from service.app import create_app
 
 CASE_3 = "shinjuku-privacy-council-2023-003"
-
-
-@pytest.fixture(scope="module")
-def client(searcher):
-    with TestClient(create_app(searcher)) as c:
-        yield c
 
 
 def test_case_has_every_corpus_field_and_its_timeline(client):

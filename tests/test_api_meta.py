@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-import pytest
 from fastapi.testclient import TestClient
 
 from contract.backend import FACETS
@@ -12,12 +11,6 @@ from council_search.settings import Settings
 from engine.api_models import FacetsResponse, Health
 from service.app import create_app
 from service.security import CONTENT_SECURITY_POLICY
-
-
-@pytest.fixture(scope="module")
-def client(searcher):
-    with TestClient(create_app(searcher)) as c:
-        yield c
 
 
 def assert_error(r, status, code=None):

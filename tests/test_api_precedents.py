@@ -5,11 +5,9 @@ import json
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
 from engine.api_params import MAX_DRAFT_CHARS
 from engine.precedents import mark_shared
-from service.app import create_app
 
 RECORDS = "corpus/records/shinjuku-privacy-council-2023.jsonl"
 
@@ -26,12 +24,6 @@ def records(built_index):
             r = json.loads(line)
             out[r["number"]] = r
     return out
-
-
-@pytest.fixture(scope="module")
-def client(searcher):
-    with TestClient(create_app(searcher)) as c:   # no admin token configured: read-only use must work
-        yield c
 
 
 def test_a_later_case_finds_its_lineage_first(client, records):

@@ -19,12 +19,6 @@ from service.routers.search import CSV_COLUMNS, _cell
 QUERY = "ガバメントクラウド 再委託"
 
 
-@pytest.fixture(scope="module")
-def client(searcher):
-    with TestClient(create_app(searcher)) as c:
-        yield c
-
-
 def get(client, **params):
     r = client.get("/api/search", params=params)
     assert r.status_code == 200, r.text

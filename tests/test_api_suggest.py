@@ -2,16 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from engine.suggest import Entry, SuggestIndex, SuggestionKind, suggest_key, synonym_words, title_phrases
-from service.app import create_app
-
-
-@pytest.fixture(scope="module")
-def client(searcher):
-    with TestClient(create_app(searcher)) as c:
-        yield c
 
 
 def texts(client, q, **params):

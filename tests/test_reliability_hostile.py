@@ -10,7 +10,6 @@ import socket
 import urllib.parse
 
 import pytest
-from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.background import serve_in_thread
@@ -63,12 +62,6 @@ def _cases() -> list[tuple[str, str]]:
 
 
 CASES = _cases()
-
-
-@pytest.fixture(scope="module")
-def client(searcher):
-    with TestClient(create_app(searcher)) as c:
-        yield c
 
 
 def check(route: str, status: int, content_type: str, body: bytes, headers) -> None:

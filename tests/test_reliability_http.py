@@ -16,12 +16,6 @@ CASE = "shinjuku-privacy-council-2023-003"
 EVIL = "evil.example"
 
 
-@pytest.fixture(scope="module")
-def client(searcher):
-    with TestClient(create_app(searcher)) as c:
-        yield c
-
-
 def assert_error(r, status: int, code: str | None = None, html: bool = False) -> None:
     assert r.status_code == status, r.text
     if html:

@@ -5,20 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
 from analyzers.diff import word_diff, words
-from service.app import create_app
 from service.rendering import diff_html
 
 CASE_3 = "shinjuku-privacy-council-2023-003"
 CASE_31 = "shinjuku-privacy-council-2023-031"
-
-
-@pytest.fixture(scope="module")
-def client(searcher):
-    with TestClient(create_app(searcher)) as c:
-        yield c
 
 
 def test_words_give_the_text_back():

@@ -6,21 +6,12 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-from fastapi.testclient import TestClient
 
 from contract.backend import FACETS
-from service.app import create_app
 from service.rendering import FACET_LABELS, STATIC_DIR, TEMPLATES_DIR, highlight, jdate, page_numbers
 
 QUERY = "ガバメントクラウド 再委託"
 CASE_3 = "shinjuku-privacy-council-2023-003"
-
-
-@pytest.fixture(scope="module")
-def client(searcher):
-    with TestClient(create_app(searcher)) as c:
-        yield c
 
 
 class Page(HTMLParser):

@@ -5,10 +5,7 @@ import re
 import urllib.parse
 from dataclasses import dataclass
 
-import pytest
-from fastapi.testclient import TestClient
 
-from service.app import create_app
 from service.timeline_chart import MAX_MONTH_BARS, build_chart
 
 
@@ -36,12 +33,6 @@ def test_long_ranges_become_fiscal_years_and_single_periods_no_chart():
     assert chart.bars[0].label == "平成22年度"
     assert build_chart([F("2023-07", 4)], [F("2023", 4)]) is None
     assert build_chart([], []) is None
-
-
-@pytest.fixture(scope="module")
-def client(searcher):
-    with TestClient(create_app(searcher)) as c:
-        yield c
 
 
 def test_chart_bars_add_up_to_the_total_and_link_to_their_month(client):
