@@ -13,7 +13,6 @@ from typing import Callable, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from council_search.gate import Gate
-
 from council_search.settings import get_settings
 
 
@@ -35,6 +34,10 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray:
         """(dim,) float32, L2-normalised."""
+
+    def clip_query(self, text: str) -> str:
+        """The part of `text` that embed_query embeds: the query side's token budget
+        (embeddings/budget.py), so the searcher can tell the user when a query was cut."""
 
 
 def nonblank(text: str) -> str:

@@ -234,12 +234,11 @@ class Searcher:
     def _note_clipped_query(self, query: ParsedQuery, notes: list[QueryWarning]) -> None:
         """The embedder embeds at most a token budget of the query (embeddings/budget.py): say so
         when this query was longer (the keyword side still uses all of it)."""
-        clip = getattr(self.embedder, "clip_query", None)
+        assert self.embedder is not None     # a semantic mode was resolved, so there is one
         text = query.semantic_text()
-        if clip is not None:
-            clipped = clip(text)
-            if len(clipped) < len(text):
-                notes.append(QueryWarning("semantic_query_clipped", str(len(clipped))))
+        clipped = self.embedder.clip_query(text)
+        if len(clipped) < len(text):
+            notes.append(QueryWarning("semantic_query_clipped", str(len(clipped))))
 
     def _run(self, mode: Mode, query: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int) -> "ResultPage":
         if mode == Mode.keyword:
@@ -516,14 +515,15 @@ class Searcher:
 
         counts = {name: Counter(dict(values)) for name, values in counts_f.result().items()}
         if near.by_meaning:
-            # the by-meaning matches, counted per facet (each selected facet ignores its own selection)
+            # the by-meaning matches, counted per facet (each selected facet ignores its own selection);
+            # the ones the filters keep are fetched once for every facet without a selection
+            kept = self.backend.fetch(sorted(by_meaning)).values()
             for name in FACETS:
                 if filters.selected.get(name):
                     own, _ = self._window(near, filters.without(name), window)
-                    keep = [i for i in own.ids if i in near.by_meaning]
+                    _count(counts, name, self.backend.fetch([i for i in own.ids if i in near.by_meaning]).values())
                 else:
-                    keep = sorted(by_meaning)
-                _count(counts, name, self.backend.fetch(keep).values())
+                    _count(counts, name, kept)
         related = [(i, s) for i, s in zip(sem.ids, sem.scores)
                    if i not in sem_keyword and i not in by_meaning][:ranking.RELATED_SIZE]
         return ResultPage(ids, scores, total, _done(_as_lists(counts)), kw.total,
@@ -621,7 +621,6 @@ def _count(counts: dict[str, Counter], name: str, records: Iterable[dict[str, An
 
 def _as_lists(counts: dict[str, Counter]) -> dict[str, list[tuple[str, int]]]:
     return {name: list(counter.items()) for name, counter in counts.items()}
-
 
 
 def _text(value: Any) -> str:

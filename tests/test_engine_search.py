@@ -350,6 +350,9 @@ def test_query_embedding_is_reused_for_the_same_text(built_index, default_embedd
         def embed_passages(self, texts):
             return default_embedder.embed_passages(texts)
 
+        def clip_query(self, text):
+            return default_embedder.clip_query(text)
+
     backend = EmbeddedBackend.open(built_index.data_dir)
     try:
         s = Searcher(backend, Counting())
