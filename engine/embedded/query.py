@@ -2,14 +2,16 @@
 parser: every clause is built from analysed tokens (term/phrase/regex queries).
 
 Per `contract.query`: groups are ANDed; a group is an OR of terms; a term is an OR of its
-variants; a variant matches through its bigram phrase in some text field (substring semantics,
-exactly what the highlighter marks; one phrase over the combined all-text field) and scores through
-per-field phrases and whole-word terms (`variant_query`); excluded terms are must_not.
+variants; a variant matches where its bigram phrase occurs in some text field (substring semantics,
+exactly what the highlighter marks; decided over the combined all-text field, see `AllText`) and
+scores through per-field phrases and whole-word terms (`variant_query`); excluded terms are must_not.
 """
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+from typing import Protocol
 
 import tantivy
 from tantivy import Occur, Query
@@ -32,19 +34,27 @@ def _sequence(schema: tantivy.Schema, field: str, tokens: tuple[str, ...], slop:
     return Query.phrase_query(schema, field, list(tokens), slop)
 
 
-def _bigram_chain(schema: tantivy.Schema, field: str, tokens: tuple[str, ...]) -> Query | None:
-    """A bigram phrase. For a chain of overlapping bigrams (ガバ バメ メン ント …) every other
-    bigram plus the last one already pins every character (each token sits at its character's
-    position), so only those are intersected: ~1.6x faster on long words, same matches."""
-    tokens = tuple(t for t in tokens if t and not t.isspace())
+def _chain_positions(tokens: tuple[str, ...]) -> list[tuple[int, str]]:
+    """The (offset, token) pairs of a bigram phrase. For a chain of overlapping bigrams (ガバ バメ
+    メン ント …) every other bigram plus the last one already pins every character (each token
+    sits at its character's position), so only those are kept: ~1.6x faster on long words, same
+    matches."""
     chain = len(tokens) >= 4 and all(
         len(a) == 2 and len(b) == 2 and a[1] == b[0] for a, b in zip(tokens, tokens[1:]))
     if not chain:
-        return _sequence(schema, field, tokens)
+        return list(enumerate(tokens))
     keep = list(range(0, len(tokens), 2))
     if keep[-1] != len(tokens) - 1:
         keep.append(len(tokens) - 1)
-    return Query.phrase_query(schema, field, [(i, tokens[i]) for i in keep])
+    return [(i, tokens[i]) for i in keep]
+
+
+def bigram_chain(schema: tantivy.Schema, field: str, tokens: tuple[str, ...]) -> Query | None:
+    """A bigram phrase (`_chain_positions`)."""
+    tokens = tuple(t for t in tokens if t and not t.isspace())
+    if len(tokens) <= 1:
+        return _sequence(schema, field, tokens)
+    return Query.phrase_query(schema, field, _chain_positions(tokens))
 
 
 def _single_char(schema: tantivy.Schema, field: str, char: str) -> Query:
@@ -57,11 +67,73 @@ def _bigram_query(schema: tantivy.Schema, field: str, variant: Variant) -> Query
     """The variant's bigram match in one tantivy bigram field (`field` is the tantivy name)."""
     streams = variant.streams
     if streams.bigram:
-        return _bigram_chain(schema, field, streams.bigram)
+        return bigram_chain(schema, field, streams.bigram)
     chars = [u for u in streams.unigram if u and not u.isspace()]
     if len(chars) == 1:
         return _single_char(schema, field, chars[0])
     return None
+
+
+class AllText(Protocol):
+    """What the query builder needs to know about the index's all-text field (the backend's
+    `AllTextStats`): document frequencies, and for a multi-token bigram phrase the cases that hold
+    every token of it but not the phrase itself ("exceptions")."""
+
+    def doc_freq(self, token: str) -> int: ...
+
+    def idf(self, token: str) -> float: ...
+
+    def exceptions(self, sequence: tuple[str, ...]) -> tuple[str, ...] | None:
+        """Ids of the cases holding every token of the bigram phrase `sequence` but not the phrase
+        (`bigram_chain`); None: too many to list (the phrase decides the match then)."""
+        ...
+
+
+def _all_text_match(schema: tantivy.Schema, variant: Variant, stats: AllText, score: float | None,
+                    within: tuple[Query, ...]) -> Query | None:
+    """The variant's substring match over the all-text field, `within` pushed down; scored
+    `score` x BM25 (None: unscored).
+
+    A phrase reads the positions of its tokens in every case holding all of them: at 100k
+    synthetic cases ~100-200 ns a case, 14 ms for 業務委託 (80,047 cases), while the same tokens
+    as a case-level AND (no positions) cost 1.5 ms and hold only 2 more cases. So the match is
+    the AND of the phrase's distinct tokens minus those few cases, which the backend finds once
+    per phrase and index (`AllText.exceptions`, one phrase pass): the same set, no positions
+    read. A phrase with too many exceptions (再委託先: 9,924) stays a phrase.
+
+    Scoring reads no positions either: BM25 of the rarest token over all the text, boosted by
+    the phrase's idf over that token's (tantivy's phrase idf is the sum of its tokens'), i.e.
+    the phrase's BM25 with the token's frequency in place of the phrase's (the same wherever the
+    rarest token only occurs inside the phrase, as 務委 inside 業務委託)."""
+    streams = variant.streams
+    tokens = tuple(dict.fromkeys(t for t in streams.bigram if t and not t.isspace()))
+    if len(tokens) <= 1:
+        leaf = _within(_bigram_query(schema, ALL_BIGRAMS, variant), within)
+        return leaf if leaf is None or score is None else Query.boost_query(leaf, score)
+    sequence = tuple(t for t in streams.bigram if t and not t.isspace())
+    exceptions = stats.exceptions(sequence)
+    clauses: list[tuple[Occur, Query]] = []
+    rarest = min(tokens, key=stats.doc_freq) if score is not None else None
+    for token in tokens:
+        term = Query.term_query(schema, ALL_BIGRAMS, token)
+        if token == rarest:
+            ratio = sum(stats.idf(t) for _, t in _chain_positions(sequence)) / max(stats.idf(token), 1e-6)
+            clauses.append((Occur.Must, Query.boost_query(term, score * ratio)))
+        else:
+            clauses.append((Occur.Must, Query.const_score_query(term, 0.0) if score is not None else term))
+    if exceptions is None:
+        phrase = bigram_chain(schema, ALL_BIGRAMS, sequence)
+        assert phrase is not None
+        clauses.append((Occur.Must, Query.const_score_query(phrase, 0.0)))
+    elif exceptions:
+        clauses.append((Occur.MustNot, _one_of(schema, "id", list(exceptions))))
+    clauses += [(Occur.Must, w) for w in within]
+    return Query.boolean_query(clauses)
+
+
+def idf(doc_freq: int, num_docs: int) -> float:
+    """tantivy's BM25 idf."""
+    return math.log(1.0 + (num_docs - doc_freq + 0.5) / (doc_freq + 0.5))
 
 
 def _within(leaf: Query | None, within: tuple[Query, ...]) -> Query | None:
@@ -83,21 +155,23 @@ def _any(clauses: list[Query]) -> Query | None:
     return Query.boolean_query([(Occur.Should, c) for c in clauses])
 
 
-def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, weight: float = 1.0,
+def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, stats: AllText, weight: float = 1.0,
                   scoring: bool = True, within: tuple[Query, ...] = ()) -> Query | None:
     """One variant across all text fields. It matches where its bigram phrase occurs in some
-    field (substring semantics, the same rule the highlighter marks): one phrase over the combined
-    all-text bigram field (schema.ALL_BIGRAMS), which cannot match across a field boundary.
-    `scoring=False` is that match alone (facet counts, membership tests).
+    field (substring semantics, the same rule the highlighter marks), decided over the combined
+    all-text bigram field (schema.ALL_BIGRAMS), which cannot match across a field boundary
+    (`_all_text_match`). `scoring=False` is that match alone (facet counts, membership tests).
 
     Scoring (measured at 100k cases, docs/benchmarks.md): the all-text match scores
-    ALL_TEXT_WEIGHT (BM25 over all the text), short fields add their boosted bigram and
-    whole-word phrases as before, and the long fields (ranking.LONG_FIELDS) add boosted
-    whole-word *term* queries, which read no positions. Per-field phrases over the long fields
-    were 60-75 % of a broad query's cost ("ガバメントクラウド 再委託" 44 -> 20 ms CPU)."""
-    match = _within(_bigram_query(schema, ALL_BIGRAMS, variant), within)
-    if match is None or not scoring:
-        return match
+    ALL_TEXT_WEIGHT x BM25 over all the text, short fields add their boosted bigram and
+    whole-word phrases, and the long fields (ranking.LONG_FIELDS) add boosted whole-word *term*
+    queries, which read no positions. Per-field phrases over the long fields were 60-75 % of a
+    broad query's cost ("ガバメントクラウド 再委託" 44 -> 20 ms CPU)."""
+    if not scoring:
+        return _all_text_match(schema, variant, stats, None, within)
+    match = _all_text_match(schema, variant, stats, weight * ranking.ALL_TEXT_WEIGHT, within)
+    if match is None:
+        return None
     clauses: list[Query] = []
     for field in TEXT_FIELDS:
         boost = ranking.FIELD_BOOSTS.get(field, 1.0) * weight
@@ -114,25 +188,24 @@ def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, weight
                               0 if phrase else ranking.MORPH_SLOP), within)
         if m is not None:
             clauses.append(Query.boost_query(m, boost * ranking.MORPH_WEIGHT))
-    return Query.boolean_query([(Occur.Must, Query.boost_query(match, weight * ranking.ALL_TEXT_WEIGHT))]
-                               + [(Occur.Should, c) for c in clauses])
+    return Query.boolean_query([(Occur.Must, match)] + [(Occur.Should, c) for c in clauses])
 
 
-def term_query(schema: tantivy.Schema, term: Term, scoring: bool = True,
+def term_query(schema: tantivy.Schema, term: Term, stats: AllText, scoring: bool = True,
                within: tuple[Query, ...] = ()) -> Query | None:
     clauses = []
     for variant in term.variants:
         weight = ranking.SYNONYM_WEIGHT if variant.is_synonym else 1.0
-        clauses.append(variant_query(schema, variant, term.phrase, weight, scoring, within))
+        clauses.append(variant_query(schema, variant, term.phrase, stats, weight, scoring, within))
     return _any(clauses)
 
 
-def text_query(schema: tantivy.Schema, query: ParsedQuery, scoring: bool = True,
+def text_query(schema: tantivy.Schema, query: ParsedQuery, stats: AllText, scoring: bool = True,
                within: tuple[Query, ...] = ()) -> Query | None:
     """The text part (None = match everything); `within`: see `_within`."""
     musts: list[Query] = []
     for group in query.groups:
-        g = _any([term_query(schema, t, scoring, within) for t in group.terms])
+        g = _any([term_query(schema, t, stats, scoring, within) for t in group.terms])
         if g is None:
             # a group that cannot match anything (e.g. only punctuation) matches nothing
             return Query.empty_query()
@@ -152,8 +225,9 @@ def text_query(schema: tantivy.Schema, query: ParsedQuery, scoring: bool = True,
     return text
 
 
-def excluded_query(schema: tantivy.Schema, query: ParsedQuery, within: tuple[Query, ...] = ()) -> Query | None:
-    return _any([term_query(schema, t, scoring=False, within=within) for t in query.excluded])
+def excluded_query(schema: tantivy.Schema, query: ParsedQuery, stats: AllText,
+                   within: tuple[Query, ...] = ()) -> Query | None:
+    return _any([term_query(schema, t, stats, scoring=False, within=within) for t in query.excluded])
 
 
 def _one_of(schema: tantivy.Schema, field: str, values: list[str]) -> Query:
@@ -179,7 +253,7 @@ def filter_clauses(schema: tantivy.Schema, filters: Filters) -> list[Query]:
     return clauses
 
 
-def full_query(schema: tantivy.Schema, query: ParsedQuery, filters: Filters,
+def full_query(schema: tantivy.Schema, query: ParsedQuery, filters: Filters, stats: AllText,
                ids: list[str] | None = None, scoring: bool = True, push: Filters | None = None) -> Query:
     """Text AND filters (unscored) AND NOT excluded [AND id in ids]. `scoring=False` gives the
     same match set at less cost (no whole-word ranking clauses). `push` (a part of `filters`) and
@@ -191,10 +265,10 @@ def full_query(schema: tantivy.Schema, query: ParsedQuery, filters: Filters,
         id_set = Query.const_score_query(_one_of(schema, "id", list(ids)), 0.0)
         restrict.append(id_set)
         within.append(id_set)
-    text = text_query(schema, query, scoring, tuple(within))
+    text = text_query(schema, query, stats, scoring, tuple(within))
     clauses: list[tuple[Occur, Query]] = [(Occur.Must, text if text is not None else Query.all_query())]
     clauses += [(Occur.Must, r) for r in restrict]
-    excl = excluded_query(schema, query, tuple(within))
+    excl = excluded_query(schema, query, stats, tuple(within))
     if excl is not None:
         clauses.append((Occur.MustNot, excl))
     if len(clauses) == 1:
