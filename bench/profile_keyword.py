@@ -6,9 +6,9 @@ waiting for a core on a shared machine).
 
 Columns: `ranked` = the ranked pass as built now (top 20 + count), `facets` = the match-only
 aggregation for the six facets, `count` = the match alone, all with the phrases' exceptions known
-(engine/embedded/alltext.py); `first use` = finding the exceptions of the query's phrases, paid
+(engine/embedded/phrases.py); `first use` = finding the exceptions of the query's phrases, paid
 once per phrase and backend; `ranked (phrase)` / `facets (phrase)` = the same passes with every
-phrase deciding its match by positions (the shape before alltext.py).
+phrase deciding its match by positions (the shape before phrases.py).
 """
 from __future__ import annotations
 
@@ -35,12 +35,12 @@ def cpu_ms(fn, repeat: int) -> float:
 
 class PhraseMatch:
     """The all-text statistics with no exceptions known: every multi-token phrase decides its
-    match by reading positions (the shape before engine/embedded/alltext.py)."""
+    match by reading positions (the shape before engine/embedded/phrases.py)."""
 
     def __init__(self, stats):
         self.doc_freq, self.idf = stats.doc_freq, stats.idf
 
-    def exceptions(self, sequence):
+    def exceptions(self, field, positions, tokens):
         return None
 
 
@@ -63,13 +63,13 @@ def main(argv=None) -> int:
     print(f"{s.num_docs} cases, {s.num_segments} segments; CPU ms (median of {args.repeat})\n")
     cols = ["ranked", "facets", "count", "first use", "ranked (phrase)", "facets (phrase)"]
     print("| query | matches | " + " | ".join(cols) + " |\n|---|---:|" + "---:|" * len(cols))
-    phrases = PhraseMatch(backend.all_text)
+    phrases = PhraseMatch(backend.phrases)
     for text in args.queries or KEYWORD_QUERIES:
         parsed = parse_query(text)
-        t = time.thread_time()
-        match = Q.full_query(schema, parsed, Filters(), backend.all_text, scoring=False)   # finds the exceptions
+        t = time.thread_time()   # building the queries finds the phrases' exceptions
+        match = Q.full_query(schema, parsed, Filters(), backend.phrases, scoring=False)
+        ranked = Q.full_query(schema, parsed, Filters(), backend.phrases)
         first_use = (time.thread_time() - t) * 1000
-        ranked = Q.full_query(schema, parsed, Filters(), backend.all_text)
         old_ranked = Q.full_query(schema, parsed, Filters(), phrases)
         old_match = Q.full_query(schema, parsed, Filters(), phrases, scoring=False)
         total = s.search(ranked, limit=1, count=True).count

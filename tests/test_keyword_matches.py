@@ -77,25 +77,28 @@ def test_an_index_from_an_older_schema_is_rebuilt_not_queried(built_index, tmp_p
 
 
 def test_phrases_with_exceptions_match_exactly_through_either_path(backend, queries, monkeypatch):
-    """engine/embedded/alltext.py decides a phrase's match as the case-level AND of its tokens
+    """engine/embedded/phrases.py decides a phrase's match as the case-level AND of its tokens
     minus its exceptions (cases with every token but not the phrase). The query set has such
     phrases (strings across field boundaries, split words), so the exclusion path is exercised;
     and with no exceptions allowed (every such phrase falls back to its positions) the sets are
     the oracle's as well."""
-    from engine.embedded import alltext
+    from engine.embedded import phrases as phrase_stats
     from engine.embedded.backend import EmbeddedBackend
+    from engine.embedded.schema import ALL_BIGRAMS
 
     docs = documents()
     fresh = EmbeddedBackend(backend.build_dir, facet_cache_size=0)
     for q in queries:
         fresh.keyword(parse_query(q), Filters(), Sort.relevance, 0, 1)
-    learned = fresh.all_text._exceptions
-    assert sum(1 for e in learned.values() if e) >= 3, "no phrase with exceptions: the exclusion path is untested"
+    learned = [e for (field, *_), e in fresh.phrases._exceptions.items() if field == ALL_BIGRAMS]
+    fresh.close()
+    assert sum(1 for e in learned if e) >= 3, "no phrase with exceptions: the exclusion path is untested"
 
-    monkeypatch.setattr(alltext, "MAX_EXCEPTIONS", 0)
-    phrases = EmbeddedBackend(backend.build_dir, facet_cache_size=0)
-    everyone = list(phrases.store.ids)
+    monkeypatch.setattr(phrase_stats, "MAX_EXCEPTIONS", 0)
+    positional = EmbeddedBackend(backend.build_dir, facet_cache_size=0)
+    everyone = list(positional.store.ids)
     differ = [q for q in queries
-              if phrases.match_ids(parse_query(q), Filters(), everyone) != oracle.search(docs, parse_query(q), Filters())]
+              if positional.match_ids(parse_query(q), Filters(), everyone) != oracle.search(docs, parse_query(q), Filters())]
+    assert any(e is None for e in positional.phrases._exceptions.values())
+    positional.close()
     assert not differ
-    assert any(e is None for e in phrases.all_text._exceptions.values())

@@ -15,7 +15,7 @@ from contract import provenance
 from contract.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
 from contract.query import ParsedQuery
 from engine.embedded import layout
-from engine.embedded.alltext import AllTextStats
+from engine.embedded.phrases import BuildPhraseStats
 from engine.embedded.query import full_query
 from engine.embedded.schema import SCHEMA_VERSION, facet_field
 from engine.embedded.store import CaseStore
@@ -64,9 +64,9 @@ class EmbeddedBackend:
         self.schema = self.index.schema
         self.searcher = self.index.searcher()
         self.store = CaseStore(self.build_dir)
-        # learned per phrase over the backend's life (engine/embedded/alltext.py): the match sets
+        # learned per phrase over the backend's life (engine/embedded/phrases.py): the match sets
         # of multi-token phrases without reading positions
-        self.all_text = AllTextStats(self.searcher, self.schema, self.store.ids)
+        self.phrases = BuildPhraseStats(self.searcher, self.schema, self.store.ids)
         dim = self.meta.get("dim")
         self.vectors: VectorIndex | None = (
             VectorIndex.load(self.build_dir / "vectors", len(self.store), int(dim)) if dim else None)
@@ -85,7 +85,7 @@ class EmbeddedBackend:
             if q is not None:
                 self._compiled.move_to_end(key)
                 return q
-        q = full_query(self.schema, query, filters, self.all_text, scoring=scoring, push=push)
+        q = full_query(self.schema, query, filters, self.phrases, scoring=scoring, push=push)
         with self._facet_lock:
             self._compiled[key] = q
             while len(self._compiled) > COMPILED_CACHE_SIZE:
@@ -116,7 +116,7 @@ class EmbeddedBackend:
         known = [i for i in ids if i in self.store.ord_of]
         if not known:
             return set()
-        q = full_query(self.schema, query, filters, self.all_text, ids=known, scoring=False)
+        q = full_query(self.schema, query, filters, self.phrases, ids=known, scoring=False)
         result = self.searcher.search(q, limit=len(known), count=False)
         ords = self.searcher.fast_field_values("ord", [addr for _, addr in result.hits]) if result.hits else []
         return {self.store.ids[o] for o in ords}

@@ -3,7 +3,7 @@ parser: every clause is built from analysed tokens (term/phrase/regex queries).
 
 Per `contract.query`: groups are ANDed; a group is an OR of terms; a term is an OR of its
 variants; a variant matches where its bigram phrase occurs in some text field (substring semantics,
-exactly what the highlighter marks; decided over the combined all-text field, see `AllText`) and
+exactly what the highlighter marks; decided over the combined all-text field) and
 scores through per-field phrases and whole-word terms (`variant_query`); excluded terms are must_not.
 """
 from __future__ import annotations
@@ -25,15 +25,6 @@ from engine.embedded.schema import ALL_BIGRAMS, bigram_field, facet_field, morph
 CASE_NUMBER_BOOST = 1000.0
 
 
-def _sequence(schema: tantivy.Schema, field: str, tokens: tuple[str, ...], slop: int = 0) -> Query | None:
-    tokens = tuple(t for t in tokens if t and not t.isspace())
-    if not tokens:
-        return None
-    if len(tokens) == 1:
-        return Query.term_query(schema, field, tokens[0])
-    return Query.phrase_query(schema, field, list(tokens), slop)
-
-
 def _chain_positions(tokens: tuple[str, ...]) -> list[tuple[int, str]]:
     """The (offset, token) pairs of a bigram phrase. For a chain of overlapping bigrams (ガバ バメ
     メン ント …) every other bigram plus the last one already pins every character (each token
@@ -49,86 +40,93 @@ def _chain_positions(tokens: tuple[str, ...]) -> list[tuple[int, str]]:
     return [(i, tokens[i]) for i in keep]
 
 
-def bigram_chain(schema: tantivy.Schema, field: str, tokens: tuple[str, ...]) -> Query | None:
-    """A bigram phrase (`_chain_positions`)."""
-    tokens = tuple(t for t in tokens if t and not t.isspace())
-    if len(tokens) <= 1:
-        return _sequence(schema, field, tokens)
-    return Query.phrase_query(schema, field, _chain_positions(tokens))
-
-
 def _single_char(schema: tantivy.Schema, field: str, char: str) -> Query:
     # A one-character variant: any bigram starting or ending with it (or a lone one-char token).
     c = re.escape(char)
     return Query.regex_query(schema, field, f"{c}.?|.{c}")
 
 
-def _bigram_query(schema: tantivy.Schema, field: str, variant: Variant) -> Query | None:
-    """The variant's bigram match in one tantivy bigram field (`field` is the tantivy name)."""
-    streams = variant.streams
-    if streams.bigram:
-        return bigram_chain(schema, field, streams.bigram)
-    chars = [u for u in streams.unigram if u and not u.isspace()]
-    if len(chars) == 1:
-        return _single_char(schema, field, chars[0])
-    return None
+class PhraseStats(Protocol):
+    """What the query builder needs to know about the index (engine/embedded/phrases.py): document
+    frequencies, and for a multi-token phrase the cases that hold every token of it in the field
+    but not the phrase itself ("exceptions")."""
 
+    def doc_freq(self, field: str, token: str) -> int: ...
 
-class AllText(Protocol):
-    """What the query builder needs to know about the index's all-text field (the backend's
-    `AllTextStats`): document frequencies, and for a multi-token bigram phrase the cases that hold
-    every token of it but not the phrase itself ("exceptions")."""
+    def idf(self, field: str, token: str) -> float: ...
 
-    def doc_freq(self, token: str) -> int: ...
-
-    def idf(self, token: str) -> float: ...
-
-    def exceptions(self, sequence: tuple[str, ...]) -> tuple[str, ...] | None:
-        """Ids of the cases holding every token of the bigram phrase `sequence` but not the phrase
-        (`bigram_chain`); None: too many to list (the phrase decides the match then)."""
+    def exceptions(self, field: str, positions: tuple[tuple[int, str], ...],
+                   tokens: tuple[str, ...]) -> tuple[str, ...] | None:
+        """Ids of the cases holding every one of `tokens` in `field` but not the phrase (offset,
+        token pairs); None: too many to list (the phrase decides the match then)."""
         ...
 
 
-def _all_text_match(schema: tantivy.Schema, variant: Variant, stats: AllText, score: float | None,
-                    within: tuple[Query, ...]) -> Query | None:
-    """The variant's substring match over the all-text field, `within` pushed down; scored
-    `score` x BM25 (None: unscored).
+def _phrase_match(schema: tantivy.Schema, field: str, positions: tuple[tuple[int, str], ...], tokens: tuple[str, ...],
+                  stats: PhraseStats, score: float | None, within: tuple[Query, ...]) -> Query | None:
+    """Tokens at their offsets in one field (a phrase), `within` pushed down; scored `score` x BM25
+    (None: unscored). `tokens`: every token the phrase implies (all the bigrams of a chain whose
+    phrase keeps every other one): the more of them, the fewer exceptions.
 
     A phrase reads the positions of its tokens in every case holding all of them: at 100k
-    synthetic cases ~100-200 ns a case, 14 ms for 業務委託 (80,047 cases), while the same tokens
-    as a case-level AND (no positions) cost 1.5 ms and hold only 2 more cases. So the match is
-    the AND of the phrase's distinct tokens minus those few cases, which the backend finds once
-    per phrase and index (`AllText.exceptions`, one phrase pass): the same set, no positions
-    read. A phrase with too many exceptions (再委託先: 9,924) stays a phrase.
+    synthetic cases ~100-200 ns a case, 14 ms for 業務委託 over all the text (80,047 cases), while
+    the same tokens as a case-level AND (no positions) cost 1.5 ms and hold only 2 more cases. So
+    the match is the AND of the phrase's distinct tokens minus those few cases, which the backend
+    finds once per phrase and build (`PhraseStats.exceptions`, one phrase pass): the same set, no
+    positions read. A phrase with too many exceptions (再委託先: 9,924) stays a phrase.
 
-    Scoring reads no positions either: BM25 of the rarest token over all the text, boosted by
-    the phrase's idf over that token's (tantivy's phrase idf is the sum of its tokens'), i.e.
-    the phrase's BM25 with the token's frequency in place of the phrase's (the same wherever the
-    rarest token only occurs inside the phrase, as 務委 inside 業務委託)."""
-    streams = variant.streams
-    tokens = tuple(dict.fromkeys(t for t in streams.bigram if t and not t.isspace()))
-    if len(tokens) <= 1:
-        leaf = _within(_bigram_query(schema, ALL_BIGRAMS, variant), within)
+    Scoring reads no positions either: BM25 of the phrase's rarest token, boosted by the phrase's
+    idf over that token's (tantivy's phrase idf is the sum of its tokens'), i.e. the phrase's BM25
+    with the token's frequency in place of the phrase's (the same wherever the rarest token only
+    occurs inside the phrase, as 務委 inside 業務委託)."""
+    if not positions:
+        return None
+    tokens = tuple(dict.fromkeys(tokens))
+    if len(tokens) == 1:
+        # one token (or one repeated: ああ ああ): nothing to gain
+        leaf = (Query.term_query(schema, field, tokens[0]) if len(positions) == 1
+                else Query.phrase_query(schema, field, list(positions)))
+        leaf = _within(leaf, within)
         return leaf if leaf is None or score is None else Query.boost_query(leaf, score)
-    sequence = tuple(t for t in streams.bigram if t and not t.isspace())
-    exceptions = stats.exceptions(sequence)
+    exceptions = stats.exceptions(field, positions, tokens)
     clauses: list[tuple[Occur, Query]] = []
-    rarest = min(tokens, key=stats.doc_freq) if score is not None else None
+    rarest = min(tokens, key=lambda t: stats.doc_freq(field, t)) if score is not None else None
     for token in tokens:
-        term = Query.term_query(schema, ALL_BIGRAMS, token)
-        if token == rarest:
-            ratio = sum(stats.idf(t) for _, t in _chain_positions(sequence)) / max(stats.idf(token), 1e-6)
+        term = Query.term_query(schema, field, token)
+        if score is not None and token == rarest:
+            ratio = sum(stats.idf(field, t) for _, t in positions) / max(stats.idf(field, token), 1e-6)
             clauses.append((Occur.Must, Query.boost_query(term, score * ratio)))
         else:
             clauses.append((Occur.Must, Query.const_score_query(term, 0.0) if score is not None else term))
     if exceptions is None:
-        phrase = bigram_chain(schema, ALL_BIGRAMS, sequence)
-        assert phrase is not None
-        clauses.append((Occur.Must, Query.const_score_query(phrase, 0.0)))
+        clauses.append((Occur.Must, Query.const_score_query(Query.phrase_query(schema, field, list(positions)), 0.0)))
     elif exceptions:
         clauses.append((Occur.MustNot, _one_of(schema, "id", list(exceptions))))
     clauses += [(Occur.Must, w) for w in within]
     return Query.boolean_query(clauses)
+
+
+def _bigram_match(schema: tantivy.Schema, field: str, variant: Variant, stats: PhraseStats, score: float | None,
+                  within: tuple[Query, ...]) -> Query | None:
+    """The variant's substring match in one tantivy bigram field (`field` is the tantivy name)."""
+    streams = variant.streams
+    tokens = tuple(t for t in streams.bigram if t and not t.isspace())
+    if tokens:
+        return _phrase_match(schema, field, tuple(_chain_positions(tokens)), tokens, stats, score, within)
+    chars = [u for u in streams.unigram if u and not u.isspace()]
+    if len(chars) != 1:
+        return None
+    leaf = _within(_single_char(schema, field, chars[0]), within)
+    return leaf if score is None else Query.boost_query(leaf, score)
+
+
+def _morph_match(schema: tantivy.Schema, field: str, variant: Variant, slop: int, stats: PhraseStats,
+                 score: float, within: tuple[Query, ...]) -> Query | None:
+    """The variant's whole words in order in one morph field (a scoring clause)."""
+    tokens = tuple(t for t in variant.streams.morph if t and not t.isspace())
+    if slop == 0 or len(tokens) <= 1:
+        return _phrase_match(schema, field, tuple(enumerate(tokens)), tokens, stats, score, within)
+    return Query.boost_query(_within(Query.phrase_query(schema, field, list(tokens), slop), within), score)
 
 
 def idf(doc_freq: int, num_docs: int) -> float:
@@ -155,24 +153,23 @@ def _any(clauses: list[Query]) -> Query | None:
     return Query.boolean_query([(Occur.Should, c) for c in clauses])
 
 
-def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, stats: AllText, weight: float = 1.0,
+def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, stats: PhraseStats, weight: float = 1.0,
                   scoring: bool = True, within: tuple[Query, ...] = ()) -> Query | None:
     """One variant across all text fields. It matches where its bigram phrase occurs in some
     field (substring semantics, the same rule the highlighter marks), decided over the combined
-    all-text bigram field (schema.ALL_BIGRAMS), which cannot match across a field boundary
-    (`_all_text_match`). `scoring=False` is that match alone (facet counts, membership tests).
+    all-text bigram field (schema.ALL_BIGRAMS), which cannot match across a field boundary.
+    `scoring=False` is that match alone (facet counts, membership tests).
 
     Scoring (measured at 100k cases, docs/benchmarks.md): the all-text match scores
     ALL_TEXT_WEIGHT x BM25 over all the text, short fields add their boosted bigram and
     whole-word phrases, and the long fields (ranking.LONG_FIELDS) add boosted whole-word *term*
-    queries, which read no positions. Per-field phrases over the long fields were 60-75 % of a
-    broad query's cost ("ガバメントクラウド 再委託" 44 -> 20 ms CPU)."""
+    queries. No clause reads positions once its phrase's exceptions are known (`_phrase_match`)."""
     if not scoring:
-        return _all_text_match(schema, variant, stats, None, within)
-    match = _all_text_match(schema, variant, stats, weight * ranking.ALL_TEXT_WEIGHT, within)
+        return _bigram_match(schema, ALL_BIGRAMS, variant, stats, None, within)
+    match = _bigram_match(schema, ALL_BIGRAMS, variant, stats, weight * ranking.ALL_TEXT_WEIGHT, within)
     if match is None:
         return None
-    clauses: list[Query] = []
+    clauses: list[Query | None] = []
     for field in TEXT_FIELDS:
         boost = ranking.FIELD_BOOSTS.get(field, 1.0) * weight
         if field in ranking.LONG_FIELDS:
@@ -181,17 +178,13 @@ def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, stats:
                 t = _within(Query.term_query(schema, morph_field(field), token), within)
                 clauses.append(Query.boost_query(t, boost * ranking.MORPH_WEIGHT / len(tokens)))
             continue
-        b = _within(_bigram_query(schema, bigram_field(field), variant), within)
-        if b is not None:
-            clauses.append(Query.boost_query(b, boost * ranking.BIGRAM_WEIGHT))
-        m = _within(_sequence(schema, morph_field(field), variant.streams.morph,
-                              0 if phrase else ranking.MORPH_SLOP), within)
-        if m is not None:
-            clauses.append(Query.boost_query(m, boost * ranking.MORPH_WEIGHT))
-    return Query.boolean_query([(Occur.Must, match)] + [(Occur.Should, c) for c in clauses])
+        clauses.append(_bigram_match(schema, bigram_field(field), variant, stats, boost * ranking.BIGRAM_WEIGHT, within))
+        clauses.append(_morph_match(schema, morph_field(field), variant, 0 if phrase else ranking.MORPH_SLOP, stats,
+                                    boost * ranking.MORPH_WEIGHT, within))
+    return Query.boolean_query([(Occur.Must, match)] + [(Occur.Should, c) for c in clauses if c is not None])
 
 
-def term_query(schema: tantivy.Schema, term: Term, stats: AllText, scoring: bool = True,
+def term_query(schema: tantivy.Schema, term: Term, stats: PhraseStats, scoring: bool = True,
                within: tuple[Query, ...] = ()) -> Query | None:
     clauses = []
     for variant in term.variants:
@@ -200,7 +193,7 @@ def term_query(schema: tantivy.Schema, term: Term, stats: AllText, scoring: bool
     return _any(clauses)
 
 
-def text_query(schema: tantivy.Schema, query: ParsedQuery, stats: AllText, scoring: bool = True,
+def text_query(schema: tantivy.Schema, query: ParsedQuery, stats: PhraseStats, scoring: bool = True,
                within: tuple[Query, ...] = ()) -> Query | None:
     """The text part (None = match everything); `within`: see `_within`."""
     musts: list[Query] = []
@@ -225,7 +218,7 @@ def text_query(schema: tantivy.Schema, query: ParsedQuery, stats: AllText, scori
     return text
 
 
-def excluded_query(schema: tantivy.Schema, query: ParsedQuery, stats: AllText,
+def excluded_query(schema: tantivy.Schema, query: ParsedQuery, stats: PhraseStats,
                    within: tuple[Query, ...] = ()) -> Query | None:
     return _any([term_query(schema, t, stats, scoring=False, within=within) for t in query.excluded])
 
@@ -253,7 +246,7 @@ def filter_clauses(schema: tantivy.Schema, filters: Filters) -> list[Query]:
     return clauses
 
 
-def full_query(schema: tantivy.Schema, query: ParsedQuery, filters: Filters, stats: AllText,
+def full_query(schema: tantivy.Schema, query: ParsedQuery, filters: Filters, stats: PhraseStats,
                ids: list[str] | None = None, scoring: bool = True, push: Filters | None = None) -> Query:
     """Text AND filters (unscored) AND NOT excluded [AND id in ids]. `scoring=False` gives the
     same match set at less cost (no whole-word ranking clauses). `push` (a part of `filters`) and

@@ -28,7 +28,7 @@ from engine import ranking
 SCHEMA_VERSION = 2
 ALL_BIGRAMS = "all__b"
 # Separator tokens between fields in ALL_BIGRAMS. A bigram phrase's kept tokens are at most 2
-# positions apart (query.bigram_chain), so a gap of 3 positions can never be bridged. "|" is never
+# positions apart (query._chain_positions), so a gap of 3 positions can never be bridged. "|" is never
 # a real token (bigram and morph tokens contain a letter or digit).
 FIELD_GAP = " | | | "
 
