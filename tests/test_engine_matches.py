@@ -63,6 +63,18 @@ def test_a_sentence_matches_by_meaning_with_its_rank(searcher):
     assert "relaxed_match" in [w.code for w in res.query.warnings]
 
 
+@pytest.mark.parametrize("mode", SEMANTIC_MODES)
+def test_a_case_with_an_excluded_word_never_matches_by_meaning(searcher, mode):
+    """Each neighbour that passes the test by meaning is kept only if it lacks the excluded words
+    (engine/searcher.py `_neighbours`, one membership pass for all of them)."""
+    base = searcher.search(searcher.params(q="公園に防犯カメラを増設する", mode=mode))
+    by_meaning = {h.id for h in base.hits if h.match.by_meaning}
+    assert by_meaning
+    res = searcher.search(searcher.params(q="公園に防犯カメラを増設する -カメラ", mode=mode, size=50))
+    assert not {h.id for h in res.hits} & by_meaning
+    assert not any("カメラ" in " ".join(map(str, r.values())) for r in searcher.backend.fetch([h.id for h in res.hits]).values())
+
+
 def test_match_reasons_name_the_synonym_and_the_normalised_form(searcher):
     camera = searcher.search(searcher.params(q="監視カメラ", mode=Mode.keyword))
     assert [h.number for h in camera.hits] == [18]
