@@ -206,10 +206,12 @@ def _ellipsis(text: str, a: int, b: int, body: str) -> str:
 
 def term_matches(texts: Iterable[str], query: ParsedQuery) -> list[tuple[str, str, str | None]]:
     """Which query words the texts contain, and how, found as the highlighter finds them:
-    (term as typed, "literal" | "normalized" | "synonym", the form found or None). A word found as
+    (term as typed, "literal" | "normalized" | "synonym" | "abbreviation", the form found or None). A word found as
     typed is literal; found only in another width, case or 異体字 it is normalized (via = the form in
     the text, ＡＷＳ -> AWS); found only through a synonym variant it is synonym (via = the
-    synonym's text in the case, 監視カメラ -> 防犯カメラ). Words not found are left out."""
+    synonym's text in the case, 監視カメラ -> 防犯カメラ); found only as the reading of an abbreviation
+    (engine/abbreviations.py) it is abbreviation (via = the form in the case, 児相 -> 児童相談). Words
+    not found are left out."""
     prepared = [_normalized(t) + (t,) for t in texts if t]
     out: list[tuple[str, str, str | None]] = []
     for term in query.all_terms():
@@ -219,9 +221,13 @@ def term_matches(texts: Iterable[str], query: ParsedQuery) -> list[tuple[str, st
             literal = term.text in surfaces or any(term.text in text for *_, text in prepared)
             out.append((term.text, "literal", None) if literal else (term.text, "normalized", surfaces[0]))
             continue
-        synonyms = _surfaces(prepared, [v for v in term.variants if v.is_synonym])
+        synonyms = _surfaces(prepared, [v for v in term.variants if v.is_synonym and not v.abbreviation])
         if synonyms:
             out.append((term.text, "synonym", synonyms[0]))
+            continue
+        readings = _surfaces(prepared, [v for v in term.variants if v.abbreviation])
+        if readings:
+            out.append((term.text, "abbreviation", readings[0]))
     return out
 
 

@@ -33,6 +33,9 @@ class Variant:
     text: str                  # normalised text of this variant
     streams: TokenStreams      # query-side analysis of `text`
     is_synonym: bool = False
+    # A reading of the user's word as a Japanese abbreviation (engine/abbreviations.py: 児相 ->
+    # 児童相談); also is_synonym (weighted and highlighted like a synonym), named apart in reasons.
+    abbreviation: bool = False
 
 
 @dataclass(frozen=True)

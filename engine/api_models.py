@@ -30,11 +30,15 @@ class SearchWarning(BaseModel):
 
 
 class Expansion(BaseModel):
-    """A query word the synonym list expanded (shown above the results, with a link to search
-    without synonyms)."""
+    """A query word the synonym list expanded, or read as an abbreviation (shown above the results,
+    with a link to search without them)."""
 
     term: str = Field(description="The query word as typed")
     synonyms: list[str] = Field(description="What it also searched for (normalised), e.g. 防犯カメラ for 監視カメラ")
+    abbreviations: list[str] = Field(default_factory=list, description=(
+        "No case contains the word, so it was also read as a Japanese abbreviation of the corpus's compounds "
+        "(児相 → 児童相談, 生保 → 生活保護: its characters start the compound's words in order); these readings "
+        "were searched too"))
 
 
 class QueryEcho(BaseModel):
@@ -77,6 +81,7 @@ class MatchHow(str, Enum):
     literal = "literal"
     synonym = "synonym"
     normalized = "normalized"
+    abbreviation = "abbreviation"
 
 
 class TermMatch(BaseModel):
@@ -85,9 +90,12 @@ class TermMatch(BaseModel):
     term: str = Field(description="The query word as typed")
     how: MatchHow = Field(description=(
         "literal: the case contains the word as typed; normalized: it contains it in another width, case "
-        "or 異体字 (ＡＷＳ typed, AWS in the text); synonym: it contains a synonym instead"))
+        "or 異体字 (ＡＷＳ typed, AWS in the text); synonym: it contains a synonym instead; abbreviation: no case "
+        "contains the word, and it contains what the word abbreviates, read from the corpus's compounds (児相 → "
+        "児童相談所)"))
     via: str | None = Field(default=None, description=(
-        "normalized: the form in the case (AWS); synonym: the synonym in the case (監視カメラ → 防犯カメラ)"))
+        "normalized: the form in the case (AWS); synonym: the synonym in the case (監視カメラ → 防犯カメラ); "
+        "abbreviation: the form in the case (児相 → 児童相談)"))
 
 
 class MatchInfo(BaseModel):

