@@ -169,12 +169,13 @@ def _window(n: int, bounds: list[int], s: int, e: int, size: int) -> tuple[int, 
 
 
 def highlight(text: str, query: ParsedQuery, *, fragment_chars: int = 120,
-              max_fragments: int = 3) -> list[str]:
+              max_fragments: int = 3, opening: bool = True) -> list[str]:
     """Up to `max_fragments` escaped snippets (~`fragment_chars` long) with hits in <mark>.
 
     Fragments prefer clause boundaries (。、 and line ends), best fragment (most distinct terms,
     then most hits) first. With no hit, the opening fragment of the text is returned so every
-    result has a snippet; an empty text gives [].
+    result has a snippet (with `opening=False`: nothing, for a caller looking for the field with
+    hits); an empty text gives [].
     """
     if not text or not text.strip():
         return []
@@ -182,6 +183,8 @@ def highlight(text: str, query: ParsedQuery, *, fragment_chars: int = 120,
     bounds = _boundaries(text)
     spans = _spans(text, query)
     if not spans:
+        if not opening:
+            return []
         a, b = _window(len(text), bounds, 0, 0, size)
         return [_ellipsis(text, a, b, _esc(_flow(text, a, b)))]
     candidates: list[tuple[int, int, int]] = []

@@ -593,19 +593,20 @@ class Searcher:
         )
 
     def _snippets(self, record: dict[str, Any], parsed: ParsedQuery) -> list[str]:
-        opening: list[str] = []
         if parsed.groups:
+            # The first field with hits gives the snippets; without any, the opening of the first
+            # field with text (rendered once, not for every field passed over).
+            first: str | None = None
             for name in SNIPPET_FIELDS:
                 text = record.get(name) or ""
-                if not text:
+                if not text.strip():
                     continue
-                fragments = highlight(text, parsed, fragment_chars=SNIPPET_CHARS, max_fragments=MAX_SNIPPETS)
-                marked = [f for f in fragments if "<mark>" in f]
+                marked = highlight(text, parsed, fragment_chars=SNIPPET_CHARS, max_fragments=MAX_SNIPPETS,
+                                   opening=False)
                 if marked:
                     return marked
-                if not opening:
-                    opening = fragments[:1]
-            return opening
+                first = first or text
+            return highlight(first, parsed, fragment_chars=SNIPPET_CHARS, max_fragments=1) if first else []
         for name in SNIPPET_FIELDS:
             text = record.get(name) or ""
             if text.strip():
