@@ -221,7 +221,7 @@ class EmbeddedBackend:
 
     def records(self) -> Iterator[dict[str, Any]]:
         for ordinal in range(len(self.store)):
-            yield self.store.record(ordinal)
+            yield self.store.record(ordinal, cache=False)
 
     def case_vector_sample(self, limit: int) -> np.ndarray:
         """Up to `limit` case vectors, evenly spaced over the stored order (all of them when there
