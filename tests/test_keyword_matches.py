@@ -78,27 +78,59 @@ def test_an_index_from_an_older_schema_is_rebuilt_not_queried(built_index, tmp_p
 
 def test_phrases_with_exceptions_match_exactly_through_either_path(backend, queries, monkeypatch):
     """engine/embedded/phrases.py decides a phrase's match as the case-level AND of its tokens
-    minus its exceptions (cases with every token but not the phrase). The query set has such
-    phrases (strings across field boundaries, split words), so the exclusion path is exercised;
-    and with no exceptions allowed (every such phrase falls back to its positions) the sets are
-    the oracle's as well."""
+    minus its exceptions (cases with every token but not the phrase) when its rarest token is in
+    MIN_CANDIDATES cases or more (none of the 51 here: the other tests see the phrase path). With
+    that bound off, the query set has such phrases (strings across field boundaries, split
+    words), so the exclusion path is exercised; and with no exceptions allowed (every such phrase
+    falls back to its positions) the sets are the oracle's as well."""
     from engine.embedded import phrases as phrase_stats
     from engine.embedded.backend import EmbeddedBackend
     from engine.embedded.schema import ALL_BIGRAMS
 
+    monkeypatch.setattr(phrase_stats, "MIN_CANDIDATES", 0)     # the test corpus is small: every phrase
     docs = documents()
     fresh = EmbeddedBackend(backend.build_dir, facet_cache_size=0)
+    everyone = list(fresh.store.ids)
+    wrong = []
     for q in queries:
-        fresh.keyword(parse_query(q), Filters(), Sort.relevance, 0, 1)
+        parsed, expected = parse_query(q), oracle.search(docs, parse_query(q), Filters())
+        ranked = set(fresh.keyword(parsed, Filters(), Sort.relevance, 0, len(everyone)).ids)
+        counts = {k: dict(v) for k, v in fresh._facet_counts(parsed, Filters(), 100).items()}
+        if not (ranked == fresh.match_ids(parsed, Filters(), everyone) == expected
+                and counts == oracle.facet_counts(docs, parsed, Filters())):
+            wrong.append(q)
+    assert not wrong
     learned = [e for (field, *_), e in fresh.phrases._exceptions.items() if field == ALL_BIGRAMS]
     fresh.close()
     assert sum(1 for e in learned if e) >= 3, "no phrase with exceptions: the exclusion path is untested"
 
     monkeypatch.setattr(phrase_stats, "MAX_EXCEPTIONS", 0)
     positional = EmbeddedBackend(backend.build_dir, facet_cache_size=0)
-    everyone = list(positional.store.ids)
     differ = [q for q in queries
               if positional.match_ids(parse_query(q), Filters(), everyone) != oracle.search(docs, parse_query(q), Filters())]
     assert any(e is None for e in positional.phrases._exceptions.values())
     positional.close()
+    assert not differ
+
+
+def test_the_phrase_cache_stays_within_its_bounds_and_the_sets_stay_exact(backend, queries, monkeypatch):
+    """At most CACHE_SIZE phrases and MAX_CACHED_IDS exception ids are kept (least recently used
+    go first, docs/reliability.md §1); evicted phrases are simply found again."""
+    from engine.embedded import phrases as phrase_stats
+    from engine.embedded.backend import EmbeddedBackend
+
+    monkeypatch.setattr(phrase_stats, "CACHE_SIZE", 12)
+    monkeypatch.setattr(phrase_stats, "MAX_CACHED_IDS", 3)
+    monkeypatch.setattr(phrase_stats, "MIN_CANDIDATES", 0)
+    docs = documents()
+    small = EmbeddedBackend(backend.build_dir, facet_cache_size=0)
+    everyone = list(small.store.ids)
+    differ = []
+    for q in queries:
+        if small.match_ids(parse_query(q), Filters(), everyone) != oracle.search(docs, parse_query(q), Filters()):
+            differ.append(q)
+        held = [e for e in small.phrases._exceptions.values()]
+        assert len(held) <= 12
+        assert sum(len(e or ()) for e in held) == small.phrases._ids_held <= 3
+    small.close()
     assert not differ

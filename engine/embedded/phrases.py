@@ -8,7 +8,8 @@ every search before: twice for the all-text match, ranked pass and facet pass, a
 short-field scoring phrase), done the first time a phrase is asked for and kept for the life of
 the backend: a build never changes, so they stay true. Measured at 100k synthetic cases
 (docs/benchmarks.md): 業務委託 over all the text has 2 exceptions among 80,049 cases, 外部結合 0; a
-phrase with more than MAX_EXCEPTIONS (再委託先: 9,924) is left to the phrase query.
+phrase with more than MAX_EXCEPTIONS (再委託先: 9,924), or one in fewer than MIN_CANDIDATES cases,
+is left to the phrase query.
 """
 from __future__ import annotations
 
@@ -20,12 +21,19 @@ from tantivy import Occur, Query
 
 from engine.embedded.query import idf
 
+# A phrase whose rarest token is in fewer cases than this is left to the phrase query: reading the
+# positions of so few cases costs < 0.3 ms (~100-200 ns a case at 100k), not worth a pass over the
+# index to learn its exceptions nor a place in the cache (a long query of rare words adds nothing).
+MIN_CANDIDATES = 2000
 # Exceptions are excluded by id (a disjunction of term queries under must_not); beyond this many
 # that costs more than the phrase it replaces would.
 MAX_EXCEPTIONS = 1000
-# Phrases remembered (a few ids each, most none): ~15 per query word (the all-text match and
-# two scoring phrases in each of six short fields, per variant).
-CACHE_SIZE = 50_000
+# Bounded memory whatever the queries (docs/reliability.md §1): at most CACHE_SIZE phrases (~13 per
+# query word: the all-text match and two scoring phrases in each of six short fields; a key is a few
+# hundred bytes) and MAX_CACHED_IDS exception ids in all (references to the store's id strings,
+# 8 bytes each): ≈ 10 MB at most. Least recently used phrases go first.
+CACHE_SIZE = 20_000
+MAX_CACHED_IDS = 1_000_000
 
 Key = tuple[str, tuple[tuple[int, str], ...], tuple[str, ...]]
 
@@ -37,6 +45,7 @@ class BuildPhraseStats:
         self._num_docs = searcher.num_docs
         self._exceptions: OrderedDict[Key, tuple[str, ...] | None] = OrderedDict()
         self._pending: dict[Key, threading.Event] = {}
+        self._ids_held = 0
         self._lock = threading.Lock()
 
     def doc_freq(self, field: str, token: str) -> int:
@@ -47,6 +56,8 @@ class BuildPhraseStats:
 
     def exceptions(self, field: str, positions: tuple[tuple[int, str], ...],
                    tokens: tuple[str, ...]) -> tuple[str, ...] | None:
+        if min(self.doc_freq(field, t) for t in tokens) < MIN_CANDIDATES:
+            return None
         key = (field, positions, tokens)
         while True:
             with self._lock:
@@ -64,8 +75,10 @@ class BuildPhraseStats:
             found = self._find(*key)
             with self._lock:
                 self._exceptions[key] = found
-                while len(self._exceptions) > CACHE_SIZE:
-                    self._exceptions.popitem(last=False)
+                self._ids_held += len(found or ())
+                while len(self._exceptions) > CACHE_SIZE or self._ids_held > MAX_CACHED_IDS:
+                    _, dropped = self._exceptions.popitem(last=False)
+                    self._ids_held -= len(dropped or ())
             return found
         finally:
             with self._lock:
