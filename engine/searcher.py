@@ -377,12 +377,13 @@ class Searcher:
         return self.backend.keyword(only, Filters(), Sort.relevance, 0, 0).total == 0
 
     def abbreviation_index(self) -> AbbreviationIndex:
-        """The corpus's compounds, built at the first query that needs them (an index never changes
-        under a searcher)."""
+        """The corpus's compounds (of a sample past abbreviations.MAX_RECORDS cases), built at the
+        first query that needs them (an index never changes under a searcher)."""
         if self._abbreviation_index is None:
             with self._abbreviation_lock:
                 if self._abbreviation_index is None:
-                    self._abbreviation_index = AbbreviationIndex.from_records(self.backend.records())
+                    everything = self.backend.keyword(ParsedQuery(raw=""), Filters(), Sort.newest, 0, 0).total
+                    self._abbreviation_index = AbbreviationIndex.from_records(self.backend.records(), everything)
         return self._abbreviation_index
 
     def suggest_index(self) -> SuggestIndex:

@@ -66,3 +66,22 @@ def test_an_abbreviation_matches_and_says_how(searcher, mode):
 def test_synonyms_off_reads_no_abbreviation(searcher):
     res = searcher.search(searcher.params(q="児相", mode=Mode.keyword, synonyms="off"))
     assert res.total == 0 and res.query.expansions == []
+
+
+def test_a_large_index_reads_a_sample_chosen_by_case_id(monkeypatch):
+    import engine.abbreviations as A
+    records = [{"id": f"case-{n:03d}", "body": "児童相談所に連絡" if n % 2 else "生活保護を受給"} for n in range(100)]
+    monkeypatch.setattr(A, "MAX_RECORDS", 10)
+    sample = A.AbbreviationIndex.from_records(records, total=len(records))
+    assert 0 < sum(sample.counts.values()) < 40                    # about a tenth of the 100 cases read
+    again = A.AbbreviationIndex.from_records(reversed(records), total=len(records))
+    assert again.counts == sample.counts                            # the same cases in any order
+    monkeypatch.setattr(A, "MAX_RECORDS", 100)
+    every = A.AbbreviationIndex.from_records(records, total=len(records))
+    assert sum(every.counts.values()) == 100                         # at most MAX_RECORDS: every case
+    assert every.readings("児相") == ["児童相談"] and every.readings("生保") == ["生活保護"]
+
+
+def test_the_searcher_reads_every_case_of_a_small_index(searcher):
+    index = searcher.abbreviation_index()
+    assert sum(index.counts.values()) > 1000 and index.readings("生保") == ["生活保護"]
