@@ -188,9 +188,12 @@ def highlight(text: str, query: ParsedQuery, *, fragment_chars: int = 120,
         a, b = _window(len(text), bounds, 0, 0, size)
         return [_ellipsis(text, a, b, _esc(_flow(text, a, b)))]
     candidates: list[tuple[int, int, int]] = []
+    # Merged spans are sorted and disjoint, so starts and ends both ascend and the spans inside a
+    # window are one slice: two bisections instead of a scan of every span per window.
+    starts, ends = [sp[0] for sp in spans], [sp[1] for sp in spans]
     for s, e, _ in spans:
         a, b = _window(len(text), bounds, s, e, size)
-        inside = [sp for sp in spans if sp[0] < b and sp[1] > a]
+        inside = spans[bisect.bisect_right(ends, a):bisect.bisect_left(starts, b)]
         terms = frozenset().union(*(sp[2] for sp in inside))
         candidates.append((-(100 * len(terms) + len(inside)), a, b))
     chosen: list[tuple[int, int]] = []
