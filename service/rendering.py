@@ -39,6 +39,7 @@ EXAMPLE_QUERY = "ガバメントクラウド 再委託"
 FACET_VISIBLE = 8  # longer facet lists fold the rest into <details> (works without JavaScript)
 
 _MARK_SPLIT = re.compile(r"(</?mark>)")
+_NEEDS_REESCAPE = re.compile("[&<>\"']")
 
 
 def highlight(text: str | None) -> Markup:
@@ -59,7 +60,8 @@ def highlight(text: str | None) -> Markup:
                 out.append(part)
             depth = max(0, depth - 1)
         elif part:
-            out.append(str(escape(html.unescape(part))))
+            # unescape-then-escape changes nothing in a part without & < > " ' (most Japanese text)
+            out.append(str(escape(html.unescape(part))) if _NEEDS_REESCAPE.search(part) else part)
     if depth:
         out.append("</mark>")
     return Markup("".join(out))
