@@ -200,15 +200,17 @@ class Searcher:
         """SearchParams from raw values with this deployment's page-size cap (raises ParamError)."""
         return SearchParams.create(max_size=self.max_page_size, **kwargs)
 
-    def search(self, params: SearchParams) -> SearchResponse:
+    def search(self, params: SearchParams, *, related_snippets: bool = True) -> SearchResponse:
         """Params are validated where they came in (the API's query model, `params()`). A long query
-        is admitted through LONG_QUERIES (Busy beyond it: HTTP 503 + Retry-After)."""
+        is admitted through LONG_QUERIES (Busy beyond it: HTTP 503 + Retry-After).
+        `related_snippets=False` leaves the related cases' snippets empty, for a caller that does not
+        show them (the search page lists related cases by title: ~0.3 ms of a hybrid query)."""
         if len(params.q) > LONG_QUERY_CHARS:
             with LONG_QUERIES:
-                return self._search(params)
-        return self._search(params)
+                return self._search(params, related_snippets)
+        return self._search(params, related_snippets)
 
-    def _search(self, params: SearchParams) -> SearchResponse:
+    def _search(self, params: SearchParams, related_snippets: bool = True) -> SearchResponse:
         started = time.perf_counter()
         synonyms = _NO_SYNONYMS if params.synonyms == Synonyms.off else default_synonyms(self.synonyms_file)
         query = self._parse(params.q, synonyms, params.synonyms != Synonyms.off) if params.q else ParsedQuery(raw="")
@@ -222,7 +224,7 @@ class Searcher:
         result = self._run(mode, query, filters, sort, offset, params.size)
         if _no_case_has_every_word(result.keyword_total, query):
             notes.append(QueryWarning("relaxed_match"))
-        return self._respond(params, query, filters, result, notes, started)
+        return self._respond(params, query, filters, result, notes, started, related_snippets)
 
     def _parse(self, q: str, synonyms: SynonymMap, abbreviations: bool) -> ParsedQuery:
         key = (q, id(synonyms), abbreviations)
@@ -276,13 +278,13 @@ class Searcher:
         return self._hybrid(query, filters, offset, size)
 
     def _respond(self, params: SearchParams, query: ParsedQuery, filters: Filters, result: "ResultPage",
-                 notes: list[QueryWarning], started: float) -> SearchResponse:
+                 notes: list[QueryWarning], started: float, related_snippets: bool = True) -> SearchResponse:
         shown = result.shown_query or query
         records = self.backend.fetch([*result.ids, *(i for i, _ in result.related)])
         explain = bool(query.groups)
         hits = [self._hit(records[i], s, shown, self._match_info(records[i], shown, result) if explain else None)
                 for i, s in zip(result.ids, result.scores) if i in records]
-        related = [self._hit(records[i], s, shown, self._match_info(records[i], shown, result))
+        related = [self._hit(records[i], s, shown, self._match_info(records[i], shown, result), snippets=related_snippets)
                    for i, s in result.related if i in records]
         facets = self._facet_values(result.facet_counts.result(), filters)   # waits for a parallel count
         expansions = [Expansion(term=t.text, synonyms=[v.text for v in t.variants if v.is_synonym and not v.abbreviation],
@@ -582,14 +584,15 @@ class Searcher:
                           semantic_rank=near.rank, shown_query=shown_query)
 
     # ------------------------------------------------------------------ shaping
-    def _hit(self, record: dict[str, Any], score: float, parsed: ParsedQuery, match: MatchInfo | None = None) -> Hit:
+    def _hit(self, record: dict[str, Any], score: float, parsed: ParsedQuery, match: MatchInfo | None = None,
+             snippets: bool = True) -> Hit:
         title = record.get("title", "")
         return Hit(
             id=record["id"], number=record["number"], title=title, municipality=record["municipality"],
             departments=record.get("departments", []), categories=record.get("categories", []),
             meeting_date=record["meeting_date"], result=record.get("result", ""), score=float(score),
             highlights=Highlights(title=highlight_all(title, parsed) if title else "",
-                                  snippets=self._snippets(record, parsed)),
+                                  snippets=self._snippets(record, parsed) if snippets else []),
             url=case_url(record["id"]), match=match,
         )
 

@@ -23,7 +23,7 @@ SIMILAR_ON_PAGE = 8
 @router.get("/", response_class=HTMLResponse)
 def search_page(request: Request, params: Annotated[SearchParams, Depends(search_params)]) -> Response:
     searcher = get_searcher(request)
-    response = searcher.search(params)
+    response = searcher.search(params, related_snippets=False)   # the page lists related cases by title
     last_page = max(1, -(-response.total // response.size))
     if response.total and params.page > last_page:
         # Past the end (a stale bookmark): show the last page rather than an empty one.
