@@ -85,3 +85,22 @@ def test_a_large_index_reads_a_sample_chosen_by_case_id(monkeypatch):
 def test_the_searcher_reads_every_case_of_a_small_index(searcher):
     index = searcher.abbreviation_index()
     assert sum(index.counts.values()) > 1000 and index.readings("生保") == ["生活保護"]
+
+
+def test_a_loaded_searcher_reads_the_compounds_in_the_background(index_settings):
+    # At 100k cases the compounds are 5-13 s of CPU: the app builds them when it opens an index,
+    # not in the first search with an abbreviation-like word (issue 14: bounded cost per request).
+    import threading
+
+    from service.deps import SearcherHolder
+
+    holder = SearcherHolder(index_settings)
+    try:
+        searcher = holder.get()
+        for thread in threading.enumerate():
+            if thread.name == "vocabularies":
+                thread.join(timeout=120)
+        assert searcher._abbreviation_index is not None and len(searcher._abbreviation_index) > 0
+        assert searcher._suggest_index is not None
+    finally:
+        holder.close()
