@@ -18,14 +18,21 @@ class Busy(RuntimeError):
 
     retry_after = 1
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, delay: float = 0.0):
         super().__init__(f"{what} is busy")
         self.what = what
+        self.delay = delay   # seconds the refusal is held before it is sent (see Gate.refusal_delay)
 
 
 class Gate:
-    def __init__(self, what: str, max_running: int = 1, max_waiting: int = 16, max_wait: float = 2.0):
+    def __init__(self, what: str, max_running: int = 1, max_waiting: int = 16, max_wait: float = 2.0,
+                 refusal_delay: float = 0.0):
         self.what = what
+        # An immediate refusal is cheap, so a client that ignores Retry-After and asks again at once
+        # (8 abusive connections: ~170 refusals/s) spends the server's CPU on refusals and the GIL
+        # that ordinary requests need. Holding an immediate refusal this long (on the event loop, no
+        # thread) paces such a client; a request refused after waiting in the queue has waited already.
+        self.refusal_delay = refusal_delay
         self.max_running = max_running
         self.max_waiting = max_waiting
         self.max_wait = max_wait
@@ -38,7 +45,7 @@ class Gate:
             return self
         with self._count_lock:
             if self._waiting >= self.max_waiting:
-                raise Busy(self.what)
+                raise Busy(self.what, self.refusal_delay)
             self._waiting += 1
         try:
             acquired = self._slots.acquire(timeout=self.max_wait)

@@ -103,7 +103,7 @@ def _in_parallel(fn: Callable[..., T], *args: Any) -> "Future[T]":
 # keep one core at most and no request waits long (issue 14's abuse run, docs/reliability.md). The
 # judged queries are at most 33 characters; typed sentences stay well under the threshold.
 LONG_QUERY_CHARS = 100
-LONG_QUERIES = Gate("long-query search", max_running=1, max_waiting=4, max_wait=1.0)
+LONG_QUERIES = Gate("long-query search", max_running=1, max_waiting=4, max_wait=1.0, refusal_delay=0.5)
 
 
 def _done(value: T) -> "Future[T]":

@@ -3,6 +3,8 @@ page for browsers). Bad input is a 4xx with a stable code, never a 500; a 500 ne
 stack trace (it is logged server-side instead)."""
 from __future__ import annotations
 
+import asyncio
+
 import logging
 import math
 from typing import Any
@@ -109,7 +111,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Busy)
     async def _busy(request: Request, exc: Busy) -> Response:
         # Expensive work is admitted through bounded gates (council_search/gate.py); beyond their
-        # bound the request is refused at once rather than waiting without limit.
+        # bound the request is refused rather than waiting without limit (held exc.delay seconds first:
+        # council_search/gate.py, Gate.refusal_delay).
+        if exc.delay:
+            await asyncio.sleep(exc.delay)
         return error_response(request, 503, "busy", f"{exc.what} is busy; try again shortly",
                               headers={"Retry-After": str(exc.retry_after)})
 

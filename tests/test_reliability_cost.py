@@ -149,3 +149,41 @@ def test_keyword_and_healthz_do_not_wait_behind_embeddings(searcher, default_emb
                 gate.max_wait = saved
         for h in hybrids:
             assert h.result(WAIT).status_code in (200, 503)
+
+
+def test_an_immediate_long_query_refusal_is_held_and_a_queued_one_is_not():
+    """A client that ignores Retry-After (the abuse run: 8 connections, ~170 refusals/s) must not
+    spend the server's CPU on refusals: an immediate refusal of the long-query gate carries a
+    delay, which the app waits out on the event loop before answering; a request refused after
+    waiting in the queue has waited already."""
+    from council_search.gate import Busy, Gate
+    from engine.searcher import LONG_QUERIES
+    assert LONG_QUERIES.refusal_delay >= 0.25
+    gate = Gate("test", max_running=1, max_waiting=0, max_wait=0.01, refusal_delay=0.5)
+    with gate:
+        with pytest.raises(Busy) as immediate:
+            gate.__enter__()
+    assert immediate.value.delay == 0.5
+    queued = Gate("test", max_running=1, max_waiting=1, max_wait=0.01, refusal_delay=0.5)
+    with queued:
+        with pytest.raises(Busy) as after_waiting:
+            queued.__enter__()
+    assert after_waiting.value.delay == 0.0
+
+
+def test_a_held_refusal_is_still_a_503_with_retry_after(app_client):
+    import time
+
+    from engine.searcher import LONG_QUERIES, LONG_QUERY_CHARS
+    saved = LONG_QUERIES.max_waiting
+    LONG_QUERIES.max_waiting = 0
+    LONG_QUERIES.__enter__()
+    try:
+        started = time.monotonic()
+        r = app_client.get("/api/search", params={"q": LONG[:LONG_QUERY_CHARS + 1], "mode": "keyword"})
+        held = time.monotonic() - started
+    finally:
+        LONG_QUERIES.__exit__(None, None, None)
+        LONG_QUERIES.max_waiting = saved
+    assert r.status_code == 503 and r.json()["error"]["code"] == "busy" and int(r.headers["retry-after"]) >= 1
+    assert held >= LONG_QUERIES.refusal_delay   # a lower bound: the sleep happened (no upper bound asserted)
