@@ -45,6 +45,11 @@ class IndexDocument:
     project_key: str = ""
 
 
+def field_text(value: Any) -> str:
+    """A stored record's field as text (list fields, such as 担当課, joined by line breaks)."""
+    return "\n".join(map(str, value)) if isinstance(value, list) else str(value or "")
+
+
 def facet_values(record: dict[str, Any]) -> dict[str, list[str]]:
     """Facet values of a stored record (keys = FACETS). Used at index time and by the searcher when
     it counts facets over semantic results, so both agree."""

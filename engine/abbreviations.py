@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable
 from analyzers import normalize
 from analyzers import term_streams
 from analyzers.taggers import FEATURES
-from contract.document import TEXT_FIELDS
+from contract.document import TEXT_FIELDS, field_text
 from contract.query import Group, ParsedQuery, Term, Variant
 
 MIN_CHARS, MAX_CHARS = 2, 4
@@ -94,8 +94,7 @@ class AbbreviationIndex:
                 continue
             seen: set[tuple[str, ...]] = set()
             for name in TEXT_FIELDS:
-                value = record.get(name)
-                text = "\n".join(map(str, value)) if isinstance(value, list) else str(value or "")
+                text = field_text(record.get(name))
                 if text:
                     seen.update(compounds(normalize(text)))
             for compound in seen:

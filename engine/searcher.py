@@ -40,7 +40,7 @@ from analyzers import default_synonyms, highlight, highlight_all, parse_query
 from analyzers.highlight import term_matches
 from analyzers.synonyms import SynonymMap, synonym_file_texts
 from contract.backend import FACETS, BackendUnavailable, Filters, Mode, Ranked, SearchBackend, Sort
-from contract.document import TEXT_FIELDS, facet_values
+from contract.document import TEXT_FIELDS, facet_values, field_text
 from contract.query import Group, ParsedQuery, Term
 from contract.query_warnings import QueryWarning
 from council_search.gate import Gate
@@ -297,7 +297,7 @@ class Searcher:
         )
 
     def _match_info(self, record: dict[str, Any], query: ParsedQuery, result: "ResultPage") -> MatchInfo:
-        texts = [_text(record.get(name)) for name in TEXT_FIELDS]
+        texts = [field_text(record.get(name)) for name in TEXT_FIELDS]
         return MatchInfo(
             terms=[TermMatch(term=t, how=how, via=via) for t, how, via in term_matches(texts, query)],
             by_meaning=record["id"] in result.by_meaning, semantic_rank=result.semantic_rank.get(record["id"]))
@@ -676,8 +676,3 @@ def _count(counts: dict[str, Counter], name: str, records: Iterable[dict[str, An
 
 def _as_lists(counts: dict[str, Counter]) -> dict[str, list[tuple[str, int]]]:
     return {name: list(counter.items()) for name, counter in counts.items()}
-
-
-def _text(value: Any) -> str:
-    """A record field as text (list fields joined by line breaks)."""
-    return "\n".join(map(str, value)) if isinstance(value, list) else str(value or "")

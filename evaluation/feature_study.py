@@ -23,13 +23,12 @@ from typing import Iterable
 
 import numpy as np
 
-from analyzers import normalize, parse_query, term_streams
+from analyzers import parse_query, term_streams
 from contract.backend import Filters
-from contract.document import TEXT_FIELDS
 from contract.query import Group, ParsedQuery, Term, Variant
 from engine import matching
 from engine.matching import CorpusMoments
-from engine.abbreviations import compounds
+from engine.abbreviations import AbbreviationIndex
 from evaluation import calibration as C
 from evaluation.cli import load_eval_searcher
 from evaluation.queryset import load_no_answer, load_queries
@@ -40,21 +39,25 @@ def _contains(backend, text: str, ids: list[str]) -> set[str]:
     return backend.match_ids(ParsedQuery(raw="", groups=(Group((term,)),)), Filters(), ids)
 
 
-def _absent(backend, group: Group, ids: list[str]) -> bool:
-    return not backend.match_ids(ParsedQuery(raw="", groups=(group,)), Filters(), ids)
+def _matching(backend, group: Group, ids: list[str]) -> set[str]:
+    return backend.match_ids(ParsedQuery(raw="", groups=(group,)), Filters(), ids)
+
+
+def _semantic_rows(searcher, rows: Iterable[C.QueryRows]):
+    """(rows, its query as the search parses it, case id -> position in its features) for the
+    rows that have semantic features."""
+    for r in rows:
+        if r.semantic:
+            yield r, searcher.expand_abbreviations(parse_query(r.text)), {i: n for n, i in enumerate(r.ids)}
 
 
 def add_part_features(searcher, rows: Iterable[C.QueryRows]) -> None:
     backend = searcher.backend
-    for r in rows:
-        if not r.semantic:
-            continue
-        parsed = searcher.expand_abbreviations(parse_query(r.text))
-        index = {i: n for n, i in enumerate(r.ids)}
+    for r, parsed, index in _semantic_rows(searcher, rows):
         part, absent_part, n_absent = np.zeros(len(r.ids)), np.zeros(len(r.ids)), 0
         for group in parsed.groups:
             whole = np.zeros(len(r.ids))
-            for i in backend.match_ids(ParsedQuery(raw="", groups=(group,)), Filters(), r.ids):
+            for i in _matching(backend, group, r.ids):
                 whole[index[i]] = 1
             tokens = [t for t in dict.fromkeys(tok for term in group.terms for tok in term.variants[0].streams.morph)
                       if len(t) >= 2]
@@ -91,26 +94,17 @@ def add_passage_features(searcher, rows: Iterable[C.QueryRows]) -> None:
 
 
 def vocabulary(backend) -> list[str]:
-    terms: set[str] = set()
-    for record in backend.records():
-        for name in TEXT_FIELDS:
-            value = record.get(name)
-            text = "\n".join(map(str, value)) if isinstance(value, list) else str(value or "")
-            terms.update("".join(c) for c in compounds(normalize(text)))
-    return sorted(terms)
+    """Every noun compound of the corpus (the abbreviation rule's vocabulary, all cases read)."""
+    return sorted({"".join(c) for c in AbbreviationIndex.from_records(backend.records()).counts})
 
 
 def add_near_word(searcher, rows: Iterable[C.QueryRows], vocab: list[str], vectors: np.ndarray, top: int,
                   feature: str) -> None:
     backend = searcher.backend
-    for r in rows:
-        if not r.semantic:
-            continue
-        parsed = searcher.expand_abbreviations(parse_query(r.text))
-        index = {i: n for n, i in enumerate(r.ids)}
+    for r, parsed, index in _semantic_rows(searcher, rows):
         near = np.zeros(len(r.ids))
         for group in parsed.groups:
-            if not _absent(backend, group, r.ids):
+            if _matching(backend, group, r.ids):
                 continue
             cos = vectors @ np.asarray(searcher.embedder.embed_query(group.terms[0].text), dtype=np.float64)
             z = (cos - cos.mean()) / (cos.std() + 1e-12)
