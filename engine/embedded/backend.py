@@ -66,7 +66,7 @@ class EmbeddedBackend:
         self.store = CaseStore(self.build_dir)
         # learned per phrase over the backend's life (engine/embedded/phrases.py): the match sets
         # of multi-token phrases without reading positions
-        self.phrases = BuildPhraseStats(self.searcher, self.schema, self.store.ids)
+        self.phrases = BuildPhraseStats(self.searcher, self.schema, self._ids_of)
         dim = self.meta.get("dim")
         self.vectors: VectorIndex | None = (
             VectorIndex.load(self.build_dir / "vectors", len(self.store), int(dim)) if dim else None)
@@ -102,8 +102,7 @@ class EmbeddedBackend:
             result = self.searcher.search(q, limit=max(limit, 1), offset=offset, count=True,
                                           order_by_field="meeting_date", order=order)
         hits = result.hits[:limit]
-        ords = self.searcher.fast_field_values("ord", [addr for _, addr in hits]) if hits else []
-        ids = [self.store.ids[o] for o in ords]
+        ids = self._ids_of(hits)
         if sort == Sort.relevance:
             scores = [float(s) for s, _ in hits]
         else:
@@ -121,14 +120,15 @@ class EmbeddedBackend:
             # is all of it): an id clause at every text leaf then costs more than it saves (0.3 ms
             # a call, four calls per hybrid query). Match the whole index with the compiled,
             # cached query and keep the ids asked about: the same set.
-            result = self.searcher.search(self._query(query, filters, scoring=False), limit=len(self.store),
-                                          count=False)
-            ords = self.searcher.fast_field_values("ord", [addr for _, addr in result.hits]) if result.hits else []
-            return {self.store.ids[o] for o in ords} & set(known)
-        q = full_query(self.schema, query, filters, self.phrases, ids=known, scoring=False)
-        result = self.searcher.search(q, limit=len(known), count=False)
-        ords = self.searcher.fast_field_values("ord", [addr for _, addr in result.hits]) if result.hits else []
-        return {self.store.ids[o] for o in ords}
+            q, limit = self._query(query, filters, scoring=False), len(self.store)
+        else:
+            q, limit = full_query(self.schema, query, filters, self.phrases, ids=known, scoring=False), len(known)
+        return set(self._ids_of(self.searcher.search(q, limit=limit, count=False).hits)).intersection(known)
+
+    def _ids_of(self, hits: list[tuple[Any, Any]]) -> list[str]:
+        """The case ids of tantivy hits, in order (their `ord` fast field indexes the store)."""
+        ords = self.searcher.fast_field_values("ord", [addr for _, addr in hits]) if hits else []
+        return [self.store.ids[o] for o in ords]
 
     def _push(self, filters: Filters) -> Filters | None:
         """The single most selective filter (one facet's selection or the date range), if it

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Any, Callable
 
 import tantivy
 from tantivy import Occur, Query
@@ -39,9 +40,10 @@ Key = tuple[str, tuple[tuple[int, str], ...], tuple[str, ...]]
 
 
 class BuildPhraseStats:
-    def __init__(self, searcher: tantivy.Searcher, schema: tantivy.Schema, ids: list[str],
-                 ord_field: str = "ord"):
-        self._searcher, self._schema, self._ids, self._ord_field = searcher, schema, ids, ord_field
+    def __init__(self, searcher: tantivy.Searcher, schema: tantivy.Schema,
+                 ids_of: Callable[[list[tuple[Any, Any]]], list[str]]):
+        # ids_of: the case ids of search hits (the backend's EmbeddedBackend._ids_of)
+        self._searcher, self._schema, self._ids_of = searcher, schema, ids_of
         self._num_docs = searcher.num_docs
         self._exceptions: OrderedDict[Key, tuple[str, ...] | None] = OrderedDict()
         self._pending: dict[Key, threading.Event] = {}
@@ -91,6 +93,4 @@ class BuildPhraseStats:
         result = self._searcher.search(query, limit=MAX_EXCEPTIONS + 1, count=False)
         if len(result.hits) > MAX_EXCEPTIONS:
             return None
-        addresses = [address for _, address in result.hits]
-        ords = self._searcher.fast_field_values(self._ord_field, addresses) if addresses else []
-        return tuple(sorted(self._ids[o] for o in ords))
+        return tuple(sorted(self._ids_of(result.hits)))
