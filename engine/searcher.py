@@ -375,8 +375,7 @@ class Searcher:
         return abbreviations.expand(query, self.abbreviation_index, self._absent)
 
     def _absent(self, term: Term) -> bool:
-        only = ParsedQuery(raw="", groups=(Group((term,)),))
-        return self.backend.keyword(only, Filters(), Sort.relevance, 0, 0).total == 0
+        return count_matches(self.backend, ParsedQuery(raw="", groups=(Group((term,)),))) == 0
 
     def abbreviation_index(self) -> AbbreviationIndex:
         """The corpus's compounds (of a sample past abbreviations.MAX_RECORDS cases), built at the
@@ -384,7 +383,7 @@ class Searcher:
         if self._abbreviation_index is None:
             with self._abbreviation_lock:
                 if self._abbreviation_index is None:
-                    everything = self.backend.keyword(ParsedQuery(raw=""), Filters(), Sort.newest, 0, 0).total
+                    everything = count_matches(self.backend, ParsedQuery(raw=""))
                     self._abbreviation_index = AbbreviationIndex.from_records(self.backend.records(), everything)
         return self._abbreviation_index
 
@@ -398,7 +397,7 @@ class Searcher:
 
     def facets(self) -> FacetsResponse:
         empty = ParsedQuery(raw="")
-        total = self.backend.keyword(empty, Filters(), Sort.newest, 0, 0).total
+        total = count_matches(self.backend, empty)
         counts = self.backend.facet_counts(empty, Filters(), FACET_SIZE)
         return FacetsResponse(total=total, facets=self._facet_values(counts, Filters()))
 
@@ -463,7 +462,7 @@ class Searcher:
         if test is None or moments is None or not ids:
             return Neighbours(query, vector, ranked, keyword, set())
         # does any case have every word? (a neighbour then needs more to count)
-        has_keyword = bool(keyword) or self.backend.keyword(query, Filters(), Sort.relevance, 0, 0).total > 0
+        has_keyword = bool(keyword) or count_matches(self.backend, query) > 0
         rows = features(moments.z(vector, ranked.scores), self._word_share(query, ids), has_keyword)
         passing = [i for i, ok in zip(ids, test.passes(rows)) if ok and i not in keyword]
         if passing and query.excluded:
@@ -644,6 +643,11 @@ class DraftTooLong(ParamError):
     status = 413
 
 
+def count_matches(backend: SearchBackend, query: ParsedQuery) -> int:
+    """How many cases match `query`, without filters (a keyword search asking for no hits)."""
+    return backend.keyword(query, Filters(), Sort.relevance, 0, 0).total
+
+
 def build_suggest_index(backend: SearchBackend, synonyms_file: Path | None = None) -> SuggestIndex:
     """The suggestion vocabulary of one index: its records' terms, plus the synonym files' words
     counted by the cases that contain them literally (a quoted phrase: no synonym expansion)."""
@@ -654,7 +658,7 @@ def build_suggest_index(backend: SearchBackend, synonyms_file: Path | None = Non
                 continue
             parsed = parse_query(f'"{word}"')
             if parsed.groups:
-                count = backend.keyword(parsed, Filters(), Sort.relevance, 0, 0).total
+                count = count_matches(backend, parsed)
                 extra.append((word, SuggestionKind.synonym, count))
     return SuggestIndex.from_records(backend.records(), extra)
 
