@@ -4,7 +4,6 @@ stack trace (it is logged server-side instead)."""
 from __future__ import annotations
 
 import asyncio
-
 import logging
 import math
 from typing import Any
