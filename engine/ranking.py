@@ -53,6 +53,12 @@ SEMANTIC_CANDIDATES = 2000
 # one thread, the exact scan 18.4 ms of CPU on two threads (~9 ms wall); the scan grows linearly
 # (~0.18 ms of CPU per 1,000 cases), the graph walk slowly, so the graph pays from ~200k cases.
 ANN_MIN_CASES = 200_000
+# Below ANN_MIN_CASES, builds of at least SQ8_MIN_CASES cases scan 8-bit quantised case vectors
+# instead of the floats (QuantisedCoarseIndex). Chosen by bench/bench_vectors.py (docs/benchmarks.md,
+# 40 real query embeddings, CPU per semantic search incl. the exact re-scoring, exact vs 8-bit):
+# 20k 9.2 vs 8.2 ms, 50k 15.0 vs 8.7, 100k 20.3 vs 12.2, recall@100 0.997–0.998 (min 0.98). At
+# 20k the float scan costs little more and is exact.
+SQ8_MIN_CASES = 50_000
 ANN_HNSW_M = 32
 ANN_EF_CONSTRUCTION = 80
 ANN_EF_SEARCH = 4000          # at least the number of candidates asked for; 2000 gave recall 0.95

@@ -107,12 +107,12 @@ def test_parallel_vector_scan_is_bitwise_the_plain_matmul():
         assert np.array_equal(vectors.matvec(matrix, query), matrix @ query)
 
 
-def test_hnsw_coarse_stage_agrees_with_the_exact_scan_on_real_vectors(built_index, tmp_path):
-    """With the approximate coarse stage (faiss HNSW over 8-bit case vectors) the semantic results
-    after the exact best-passage re-scoring are those of the exact scan, on the session's real
-    embeddings, with and without a filter mask (a small mask is an exact scan of its rows; the 8-bit
-    vectors may swap near-ties among the candidates, never the re-scored top). Recall at scale:
-    bench/bench_vectors.py."""
+def test_approximate_coarse_stages_agree_with_the_exact_scan_on_real_vectors(built_index, tmp_path):
+    """With either approximate coarse stage (the faiss HNSW graph over 8-bit case vectors, the flat
+    scan of 8-bit case vectors) the semantic results after the exact best-passage re-scoring are
+    those of the exact scan, on the session's real embeddings, with and without a filter mask (a
+    small mask is an exact scan of its rows; the 8-bit vectors may swap near-ties among the
+    candidates, never the re-scored top). Recall at scale: bench/bench_vectors.py."""
     import json
 
     import numpy as np
@@ -123,7 +123,8 @@ def test_hnsw_coarse_stage_agrees_with_the_exact_scan_on_real_vectors(built_inde
 
     from embeddings import get_embedder
     from engine.embedded import layout
-    from engine.embedded.vectors import ExactCoarseIndex, HnswCoarseIndex, VectorIndex, build_hnsw
+    from engine.embedded.vectors import (ExactCoarseIndex, HnswCoarseIndex, QuantisedCoarseIndex, VectorIndex,
+                                         build_hnsw)
 
     build = layout.current_build(built_index.data_dir)
     meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
@@ -134,10 +135,47 @@ def test_hnsw_coarse_stage_agrees_with_the_exact_scan_on_real_vectors(built_inde
     embedder = get_embedder(built_index.embedder_name)
     mask = np.zeros(len(vectors), dtype=bool)
     mask[::2] = True
+    sq8 = QuantisedCoarseIndex(vectors.case_vectors)
     for text in ("ガバメントクラウド", "防犯カメラの設置", "児童虐待の相談記録"):
         q = embedder.embed_query(text)
         for m in (None, mask):
-            approx = VectorIndex(vectors.case_vectors, vectors.passages, vectors.passage_start, hnsw)
             plain = VectorIndex(vectors.case_vectors, vectors.passages, vectors.passage_start, exact)
-            a, b = approx.search(q, 5, m, candidates=25), plain.search(q, 5, m, candidates=25)
-            assert a[0].tolist() == b[0].tolist() and np.allclose(a[1], b[1])
+            b = plain.search(q, 5, m, candidates=25)
+            for coarse in (hnsw, sq8):
+                approx = VectorIndex(vectors.case_vectors, vectors.passages, vectors.passage_start, coarse)
+                a = approx.search(q, 5, m, candidates=25)
+                assert a[0].tolist() == b[0].tolist() and np.allclose(a[1], b[1]), type(coarse).__name__
+
+
+def test_the_coarse_stage_follows_the_build_size(tmp_path, monkeypatch):
+    """VectorIndex.load picks the coarse stage by size: the float scan below SQ8_MIN_CASES, the
+    8-bit flat scan from there, the HNSW graph when the build has one; and a mask large enough to
+    reach faiss (above ANN_EXACT_BELOW) is honoured inside the 8-bit scan."""
+    import numpy as np
+
+    pytest.importorskip("faiss")
+    from embeddings.base import l2_normalise
+    from engine import ranking
+    from engine.embedded import vectors as v
+
+    rng = np.random.default_rng(3)
+    n, dim = 300, 16
+    cases = l2_normalise(rng.standard_normal((n, dim)).astype(np.float32))
+    cases.tofile(tmp_path / "case.f32")
+    cases.tofile(tmp_path / "passages.f32")   # one passage per case
+    np.save(tmp_path / "passage_start.npy", np.arange(n + 1, dtype=np.int64))
+    monkeypatch.setattr(ranking, "SQ8_MIN_CASES", n + 1)
+    assert isinstance(v.VectorIndex.load(tmp_path, n, dim).coarse, v.ExactCoarseIndex)
+    monkeypatch.setattr(ranking, "SQ8_MIN_CASES", n)
+    index = v.VectorIndex.load(tmp_path, n, dim)
+    assert isinstance(index.coarse, v.QuantisedCoarseIndex)
+    monkeypatch.setattr(ranking, "ANN_EXACT_BELOW", 10)
+    mask = np.zeros(n, dtype=bool)
+    mask[1::3] = True
+    q = cases[7]
+    got = index.coarse.candidates(q, 20, mask)
+    assert len(got) == 20 and mask[got].all()
+    ords, _ = index.search(q, 5, candidates=50)
+    assert ords[0] == 7   # its own vector is its best match after the exact re-scoring
+    v.build_hnsw(cases, tmp_path / v.HNSW_FILE)
+    assert isinstance(v.VectorIndex.load(tmp_path, n, dim).coarse, v.HnswCoarseIndex)
