@@ -10,13 +10,14 @@ from typing import Any, Iterator
 
 import numpy as np
 import tantivy
+from tantivy import Occur, Query
 
 from contract import provenance
 from contract.backend import FACETS, BackendUnavailable, Filters, Ranked, Sort
 from contract.query import ParsedQuery
 from engine.embedded import layout
 from engine.embedded.phrases import BuildPhraseStats
-from engine.embedded.query import full_query
+from engine.embedded.query import filter_query, full_query, match_share
 from engine.embedded.schema import SCHEMA_VERSION, facet_field
 from engine.embedded.store import CaseStore
 from engine.embedded.vectors import VectorIndex
@@ -27,6 +28,16 @@ from engine.embedded.vectors import VectorIndex
 # query (委託) pays ~1.5 ms for the two years, nothing for a single value.
 PUSH_MAX_FRACTION = 0.2
 COMPILED_CACHE_SIZE = 512
+# Facet counts of a query estimated to match more than this share of the cases are counted over
+# the cases it does NOT match: counts(filters) - counts(filters AND NOT query), the first cached
+# per filters. A terms aggregation costs per matched case (at 100k, 委託: 93,970 cases, 7.7 ms of
+# CPU), the complement's match far less (docs/benchmarks.md, "Keyword path, by profile").
+COMPLEMENT_SHARE = 0.47
+# The complement needs every value of a facet, not the top `size`: a terms aggregation this wide
+# returns them all (a facet has tens to hundreds of values); a wider one falls back to counting
+# the matches themselves (`sum_other_doc_count` says when values were left out).
+ALL_VALUES = 10_000
+BASE_COUNTS_CACHE_SIZE = 256
 
 
 def _query_key(query: ParsedQuery) -> tuple:
@@ -52,6 +63,8 @@ class EmbeddedBackend:
         # for a two-word query (8 fields x variants x leaves); tantivy Query objects are immutable
         # and usable from any thread.
         self._compiled: OrderedDict[tuple, tantivy.Query] = OrderedDict()
+        # per (filters, facet): every value's count under the filters alone (the complement's base)
+        self._base_counts: OrderedDict[tuple, dict[str, int]] = OrderedDict()
         try:
             self.meta: dict[str, Any] = json.loads((self.build_dir / "meta.json").read_text(encoding="utf-8"))
             self.index = tantivy.Index.open(str(self.build_dir / "tantivy"))
@@ -189,14 +202,65 @@ class EmbeddedBackend:
         return {name: out.get(name, []) for name in FACETS}
 
     def _aggregate(self, query: ParsedQuery, filters: Filters, names: list[str], size: int) -> dict[str, list[tuple[str, int]]]:
-        q = self._query(query, filters, scoring=False)
+        if match_share(query, self.phrases, len(self.store)) > COMPLEMENT_SHARE:
+            counts = self._complement(query, filters, names, size)
+            if counts is not None:
+                return counts
+        out, _ = self._terms(self._query(query, filters, scoring=False), names, size)
+        return {name: list(values.items()) for name, values in out.items()}
+
+    def _terms(self, q: tantivy.Query, names: list[str], size: int) -> tuple[dict[str, dict[str, int]], bool]:
+        """Terms aggregations over `q`'s cases: per facet, its top `size` values (count descending,
+        then value ascending: tantivy's order, kept by the dict) -> count; and whether any facet
+        had values left out."""
         aggs = {name: {"terms": {"field": facet_field(name), "size": int(size)}} for name in names}
         result = self.searcher.aggregate(q, aggs)
+        out, cut = {}, False
+        for name in names:
+            agg = result.get(name, {})
+            out[name] = {str(b["key"]): int(b["doc_count"]) for b in agg.get("buckets", [])}
+            cut = cut or bool(agg.get("sum_other_doc_count"))
+        return out, cut
+
+    def _complement(self, query: ParsedQuery, filters: Filters, names: list[str],
+                    size: int) -> dict[str, list[tuple[str, int]]] | None:
+        """Facet counts as counts(filters) - counts(filters AND NOT query): the same counts (a
+        value's cases under the filters are those that match plus those that do not), counted over
+        the cases the query does not match. None when a facet has more than ALL_VALUES values."""
+        base = self._filter_counts(filters, names)
+        if base is None:
+            return None
+        rest, cut = self._terms(Query.boolean_query([(Occur.Must, filter_query(self.schema, filters)),
+                                                     (Occur.MustNot, self._query(query, filters, scoring=False))]),
+                                names, ALL_VALUES)
+        if cut:
+            return None
         out = {}
         for name in names:
-            buckets = result.get(name, {}).get("buckets", [])
-            out[name] = [(str(b["key"]), int(b["doc_count"])) for b in buckets]
+            left = rest[name]
+            counts = [(value, n - left.get(value, 0)) for value, n in base[name].items()]
+            # tantivy's order and cut: count descending, then value; values with no case omitted
+            counts = sorted(((v, n) for v, n in counts if n > 0), key=lambda vn: (-vn[1], vn[0]))
+            out[name] = counts[:max(0, int(size))]
         return out
+
+    def _filter_counts(self, filters: Filters, names: list[str]) -> dict[str, dict[str, int]] | None:
+        """Every value's count per facet under `filters` alone, cached per (filters, facet)."""
+        fkey = _filters_key(filters)
+        with self._facet_lock:
+            found = {name: self._base_counts.get((fkey, name)) for name in names}
+        missing = [name for name, counts in found.items() if counts is None]
+        if missing:
+            fresh, cut = self._terms(filter_query(self.schema, filters), missing, ALL_VALUES)
+            if cut:
+                return None
+            with self._facet_lock:
+                for name, counts in fresh.items():
+                    self._base_counts[(fkey, name)] = counts
+                while len(self._base_counts) > BASE_COUNTS_CACHE_SIZE:
+                    self._base_counts.popitem(last=False)
+            found.update(fresh)
+        return found   # type: ignore[return-value]
 
     def fetch(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         out = {}

@@ -223,6 +223,34 @@ def excluded_query(schema: tantivy.Schema, query: ParsedQuery, stats: PhraseStat
     return _any([term_query(schema, t, stats, scoring=False, within=within) for t in query.excluded])
 
 
+def _variant_share(variant: Variant, stats: PhraseStats, num_docs: int) -> float:
+    """At most this share of the cases holds the variant (its rarest all-text bigram's); a lone
+    character (a regex over the bigrams) counts as unknown, 0."""
+    tokens = [t for t in variant.streams.bigram if t and not t.isspace()]
+    if not tokens or num_docs <= 0:
+        return 0.0
+    return min(stats.doc_freq(ALL_BIGRAMS, t) for t in tokens) / num_docs
+
+
+def _term_share(term: Term, stats: PhraseStats, num_docs: int) -> float:
+    return min(1.0, sum(_variant_share(v, stats, num_docs) for v in term.variants))
+
+
+def match_share(query: ParsedQuery, stats: PhraseStats, num_docs: int) -> float:
+    """An estimate, from document frequencies alone, of the share of the cases the text query
+    matches: each word at most its rarest bigram's share, groups (AND) and exclusions taken as
+    independent. It only chooses how facet counts are computed (backend `_aggregate`), never what
+    they are; identifier queries count as 0 (they match a case or a few)."""
+    if query.case_number is not None or query.case_id:
+        return 0.0
+    share = 1.0
+    for group in query.groups:
+        share *= min(1.0, sum(_term_share(t, stats, num_docs) for t in group.terms))
+    for term in query.excluded:
+        share *= 1.0 - _term_share(term, stats, num_docs)
+    return share
+
+
 def _one_of(schema: tantivy.Schema, field: str, values: list[str]) -> Query:
     """Documents with any of `values` in a raw keyword field. A disjunction of term queries,
     not term_set_query: that one builds a bitset over the whole segment for each instance, which
@@ -244,6 +272,14 @@ def filter_clauses(schema: tantivy.Schema, filters: Filters) -> list[Query]:
         hi = _dt(filters.date_to) if filters.date_to else None
         clauses.append(Query.range_query(schema, "meeting_date", tantivy.FieldType.Date, lo, hi))
     return clauses
+
+
+def filter_query(schema: tantivy.Schema, filters: Filters) -> Query:
+    """The cases the filters keep, unscored (every case without filters)."""
+    clauses = filter_clauses(schema, filters)
+    if not clauses:
+        return Query.all_query()
+    return Query.const_score_query(Query.boolean_query([(Occur.Must, c) for c in clauses]), 0.0)
 
 
 def full_query(schema: tantivy.Schema, query: ParsedQuery, filters: Filters, stats: PhraseStats,
