@@ -1,19 +1,88 @@
-"""Broad keyword queries (most of the cases match) at scale: the embedded backend counts their facet
-values over the cases they do NOT match (`EmbeddedBackend._complement`: counts(filters) minus
-counts(filters AND NOT query)). The counts must be the very lists the direct aggregation gives —
-values, counts, order and cut at `size` — for every pinned query, with and without filters."""
+"""Broad keyword queries at scale (docs/benchmarks.md, "Keyword path, by profile"), two changes
+that must not move any result:
+
+- a phrase's match is the AND of as few of its rarest tokens as leave few exceptions
+  (engine/embedded/query.py `_fewest_tokens`): the same matched sets and bit-identical scores, so
+  the same ranking, as the AND of every token — on the real corpus and on a synthetic index;
+- facet counts of a query matching most of the cases are counted over the cases it does NOT
+  match (`EmbeddedBackend._complement`): the very lists the direct aggregation gives — values,
+  counts, order and cut at `size` — for every pinned query, with and without filters."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
 from analyzers import parse_query
-from contract.backend import Filters
+from contract.backend import Filters, Sort
 from engine.embedded import backend as embedded
+from engine.embedded import phrases as phrase_stats
+from engine.embedded import query as query_builder
 from engine.embedded.query import match_share
 from scenarios import match_queries, oracle
 from scenarios.corpus import documents
+
+# the benchmark's queries (bench/bench_search.py) and the words they are made of
+BENCH_QUERIES = [
+    "委託", "ガバメントクラウド 再委託", "防犯カメラ", "個人番号", "外部結合 業務委託", "マイナポータル",
+    "税務システム", "児童 虐待", "クラウド", '"特定個人情報保護評価"', "予防接種 -委託", "住民記録 OR 印鑑登録",
+    "電子申請", "LINE", "健康診査", "生活保護", "AWS", "再委託先", "ふるさと納税", "学校 連絡",
+    "業務委託", "外部結合", "ガバメントクラウド", "再委託", "個人情報保護", "特定個人情報",
+]
+
+
+@pytest.fixture(scope="module")
+def synthetic_build(tmp_path_factory):
+    """A text-only index of 1,500 synthetic cases (bench/synth.py: real cases' shapes and sentences,
+    one privacy council's topic density, so broad words match most cases)."""
+    from bench.synth import generate
+    from engine.embedded import layout
+    from engine.embedded.writer import EmbeddedWriter
+    from indexer.build import build_index
+
+    records = tmp_path_factory.mktemp("synth-records")
+    with open(records / "cases.jsonl", "w", encoding="utf-8") as fh:
+        for record in generate(1500, seed=13):
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    data = tmp_path_factory.mktemp("synth-index")
+    build_index(records, EmbeddedWriter(data), None, None, progress=False)
+    return layout.current_build(data)
+
+
+def _ranked_lists(build_dir, monkeypatch, tries: int, queries: list[str]):
+    """Every query's full ranked list (ids and float scores), match_ids and facet counts, with
+    phrases decided by the rarest `tries` tokens at most (0: by every token, the shape before)."""
+    monkeypatch.setattr(query_builder, "FEWEST_TRIES", tries)
+    b = embedded.EmbeddedBackend(build_dir, facet_cache_size=0)
+    try:
+        everyone = list(b.store.ids)
+        out = {}
+        for q in queries:
+            parsed = parse_query(q)
+            ranked = b.keyword(parsed, Filters(), Sort.relevance, 0, len(everyone))
+            out[q] = (ranked.ids, ranked.scores, ranked.total, sorted(b.match_ids(parsed, Filters(), everyone)),
+                      b._facet_counts(parsed, Filters(), 100))
+        fewer = [(key, found) for key, found in b.phrases._exceptions.items()
+                 if found is not None and len(key[2]) < len({t for _, t in key[1]})]
+        return out, fewer
+    finally:
+        b.close()
+
+
+@pytest.mark.parametrize("corpus", ["real", "synthetic"])
+def test_fewest_tokens_keep_matches_scores_and_order(corpus, searcher, synthetic_build, monkeypatch):
+    # every phrase goes through the exceptions path, however few cases hold it (the corpora are small)
+    monkeypatch.setattr(phrase_stats, "MIN_CANDIDATES", 0)
+    build_dir = searcher.backend.build_dir if corpus == "real" else synthetic_build
+    queries = BENCH_QUERIES + (match_queries.all_queries() if corpus == "real" else [])
+    tries = query_builder.FEWEST_TRIES
+    before, _ = _ranked_lists(build_dir, monkeypatch, 0, queries)
+    after, fewer = _ranked_lists(build_dir, monkeypatch, tries, queries)
+    assert fewer, "no phrase was decided by fewer tokens: the new path is untested"
+    differ = [q for q in queries if after[q] != before[q]]
+    assert not differ
+    assert sum(1 for q in queries if after[q][2]) > len(queries) // 2     # not vacuous
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,11 @@ from engine import ranking
 from engine.embedded.schema import ALL_BIGRAMS, bigram_field, facet_field, morph_field
 
 CASE_NUMBER_BOOST = 1000.0
+# `_fewest_tokens`: a phrase's match is the AND of as few of its rarest tokens as leave at most
+# FEW_EXCEPTIONS cases holding them without the phrase (each excluded by id), trying the rarest 1,
+# 2, ... FEWEST_TRIES (each try is one phrase pass, paid once per phrase and build).
+FEW_EXCEPTIONS = 100
+FEWEST_TRIES = 3
 
 
 def _chain_positions(tokens: tuple[str, ...]) -> list[tuple[int, str]]:
@@ -88,9 +93,9 @@ def _phrase_match(schema: tantivy.Schema, field: str, positions: tuple[tuple[int
                 else Query.phrase_query(schema, field, list(positions)))
         leaf = _within(leaf, within)
         return leaf if leaf is None or score is None else Query.boost_query(leaf, score)
-    exceptions = stats.exceptions(field, positions, tokens)
-    clauses: list[tuple[Occur, Query]] = []
     rarest = min(tokens, key=lambda t: stats.doc_freq(field, t)) if score is not None else None
+    tokens, exceptions = _fewest_tokens(field, positions, tokens, stats)
+    clauses: list[tuple[Occur, Query]] = []
     for token in tokens:
         term = Query.term_query(schema, field, token)
         if score is not None and token == rarest:
@@ -104,6 +109,24 @@ def _phrase_match(schema: tantivy.Schema, field: str, positions: tuple[tuple[int
         clauses.append((Occur.MustNot, _one_of(schema, "id", list(exceptions))))
     clauses += [(Occur.Must, w) for w in within]
     return Query.boolean_query(clauses)
+
+
+def _fewest_tokens(field: str, positions: tuple[tuple[int, str], ...], tokens: tuple[str, ...],
+                   stats: PhraseStats) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    """The tokens whose case-level AND decides the phrase's match (minus the exceptions returned
+    with them): the rarest ones, as few as leave at most FEW_EXCEPTIONS exceptions, else all of
+    them. Every token more in the AND is one more posting list seeked for every candidate case: at
+    100k, 特定個人情報保護評価 over all the text is 6.0 ms of CPU as the AND of its nine bigrams and
+    0.55 ms as its rarest one (護評), which holds no case without the phrase; ガバメントクラウド
+    7.6 ms as eight, 1.5 ms as the rarest two (93 exceptions). The rarest token stays (it is the
+    scored one), the others score 0.0, so scores do not change (x + 0.0 is x in floating point)."""
+    by_rarity = sorted(tokens, key=lambda t: stats.doc_freq(field, t))
+    for k in range(1, min(len(tokens), FEWEST_TRIES + 1)):
+        subset = tuple(by_rarity[:k])
+        exceptions = stats.exceptions(field, positions, subset)
+        if exceptions is not None and len(exceptions) <= FEW_EXCEPTIONS:
+            return subset, exceptions
+    return tokens, stats.exceptions(field, positions, tokens)
 
 
 def _bigram_match(schema: tantivy.Schema, field: str, variant: Variant, stats: PhraseStats, score: float | None,
