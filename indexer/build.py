@@ -4,9 +4,7 @@
 the writer it picks (embedded or OpenSearch) is an engine's `contract.writer.IndexWriter`."""
 from __future__ import annotations
 
-import collections
 import datetime as dt
-import multiprocessing
 import os
 import sys
 import time
@@ -28,6 +26,7 @@ from embeddings.cache import EmbeddingCache
 from engine.embedded.writer import EmbeddedWriter
 from engine.opensearch.writer import OpenSearchWriter
 from indexer.prepare import PassageEmbedder, analyse_lines, validation_message
+from indexer.workers import OrderedWorkers
 from ingest.models import CaseRecord
 
 BATCH_SIZE = 64
@@ -154,15 +153,14 @@ def build_index(records_dir: Path, writer: IndexWriter, embedder: Embedder | Non
     try:
         if workers > 1:
             # fork before the writer starts its threads; children only run the analyzers
-            pool = multiprocessing.get_context("fork").Pool(workers)
-            analysed = _bounded_map(pool, analyse_lines, chunks, in_flight=2 * workers)
+            pool = OrderedWorkers(analyse_lines, workers, in_flight=2)
+            analysed = pool.map(chunks)
         else:
             analysed = map(analyse_lines, chunks)
         location = write_all(writer, info, _counting(batches(analysed), info, problems))
     finally:
         if pool is not None:
-            pool.terminate()
-            pool.join()
+            pool.close()
         if bar:
             bar.close()
     embedded = (cache.misses - misses0) if cache else passage_embedder.passages
@@ -226,18 +224,6 @@ def ensure_index(settings: Settings, *, progress: bool | None = None) -> BuildSu
                                   on_problem=lambda p: print(f"skipped {p}", file=sys.stderr))
     print(summary.line(), file=sys.stderr)
     return summary
-
-
-def _bounded_map(pool, fn, items, in_flight: int):
-    """Ordered pool map with at most `in_flight` chunks queued or done-but-unconsumed (Pool.imap
-    reads its whole input ahead and buffers every result: at 100k records that was ~0.6 GB)."""
-    pending: collections.deque = collections.deque()
-    for item in items:
-        pending.append(pool.apply_async(fn, (item,)))
-        if len(pending) >= in_flight:
-            yield pending.popleft().get()
-    while pending:
-        yield pending.popleft().get()
 
 
 def _chunks(items, size: int):
