@@ -75,6 +75,18 @@ def test_array_bigram_stream_equals_the_token_list_path(text):
 
 
 @SETTINGS
+@given(st.one_of(LONG, st.lists(TEXT, min_size=3, max_size=8).map("".join)))
+def test_array_stage1_equals_translate(text):
+    # long texts' per-character mapping goes through a numpy table (normalize._stage1): it must be
+    # exactly str.translate with the lazy table, also around characters that map to none or several
+    from analyzers.normalize import _TABLE, _stage1
+    assert _stage1(text) == text.translate(_TABLE)
+    odd = "Ⅱ⑴…\u200b\ud800\U00020bb7\U0002f800ｶﾞ㈱"
+    mixed = (text + odd) * 3
+    assert _stage1(mixed) == mixed.translate(_TABLE)
+
+
+@SETTINGS
 @given(TEXT)
 def test_query_parsing_never_raises(q):
     p = parse_query(q)
