@@ -223,45 +223,63 @@ def _bigram_text(norm: str) -> str:
     """`join_tokens(_char_streams(norm, with_unigram=False)[0])`, for long texts without computing
     the token list: a bigram at every letter/digit followed by another of the same kind (non-Latin),
     the character alone where it has no such neighbour on either side, a Latin word whole (cut at
-    MAX_TOKEN_CHARS); tokens in text order, one space between."""
+    MAX_TOKEN_CHARS); tokens in text order, one space between.
+
+    Every position emits at most three code units, so the output is a (n, 3) array of candidates
+    (the character, the next character, a space) and a mask of which are written: a bigram start
+    writes all three, a lone character its own and the space, a Latin letter its own (the last one
+    of a word also the space). One boolean selection then gives the joined text in order — about
+    15 array operations, half as many as building the tokens from offsets (0.14 -> 0.09 ms of CPU
+    per synthetic case)."""
     if len(norm) < ARRAY_BIGRAMS_MIN_CHARS:
         return join_tokens(_char_streams(norm, with_unigram=False)[0])
     units = np.frombuffer(norm.encode("utf-16-le", "surrogatepass"), np.uint16)
     if len(units) != len(norm):     # surrogate pairs: one character is two code units here
         return join_tokens(_char_streams(norm, with_unigram=False)[0])
     kind = _char_classes()[units]
-    padded = np.zeros(len(kind) + 2, np.uint8)
-    padded[1:-1] = kind
-    prev, nxt = padded[:-2], padded[2:]
-    dots = units == _DOT
-    if dots.any():
+    if "\u30fb" in norm:
         # a ・ between two letters/digits joins them into one run (申請・届出 = 申請届出): drop it
-        inside = dots & (prev != 0) & (nxt != 0)
+        inside = (units[1:-1] == _DOT) & (kind[:-2] != 0) & (kind[2:] != 0)
         if inside.any():
-            units, kind = units[~inside], kind[~inside]
-            padded = np.zeros(len(kind) + 2, np.uint8)
-            padded[1:-1] = kind
-            prev, nxt = padded[:-2], padded[2:]
+            keep = np.ones(len(units), bool)
+            keep[1:-1] = ~inside
+            units, kind = units[keep], kind[keep]
+    n = len(kind)
     other = kind == 1
-    length = (other & (nxt == 1)).astype(np.int64) * 2          # bigram starts here
-    length += other & (prev != 1) & (nxt != 1)                  # a lone character
-    latin = kind == 2
-    if latin.any():
-        word_start = np.flatnonzero(latin & (prev != 2))
-        word_end = np.flatnonzero(latin & (nxt != 2))
-        length[word_start] = np.minimum(word_end - word_start + 1, MAX_TOKEN_CHARS)
-    starts = np.flatnonzero(length)
-    if len(starts) == 0:
+    other_next = np.zeros(n, bool)
+    other_next[:-1] = other[1:]
+    other_prev = np.zeros(n, bool)
+    other_prev[1:] = other[:-1]
+    bigram = other & other_next
+    lone = other & ~other_prev & ~other_next
+    cand = np.empty((n, 3), np.uint16)
+    cand[:, 0] = units
+    cand[:-1, 1] = units[1:]
+    cand[-1, 1] = _SPACE
+    cand[:, 2] = _SPACE
+    emit = np.empty((n, 3), bool)
+    emit[:, 1] = bigram
+    if _HAS_LATIN_RE.search(norm) is None:
+        np.logical_or(bigram, lone, out=emit[:, 0])
+        emit[:, 2] = emit[:, 0]
+    else:
+        latin = kind == 2
+        latin_next = np.zeros(n, bool)
+        latin_next[:-1] = latin[1:]
+        word_end = latin & ~latin_next
+        written = latin
+        starts = np.flatnonzero(latin & ~np.concatenate(([False], latin[:-1])))
+        ends = np.flatnonzero(word_end)
+        if len(starts) and int((ends - starts).max()) >= MAX_TOKEN_CHARS:
+            written = latin.copy()
+            for start, end in zip(starts.tolist(), ends.tolist()):
+                written[start + MAX_TOKEN_CHARS:end + 1] = False    # a long word is cut
+        emit[:, 0] = bigram | lone | written
+        emit[:, 2] = bigram | lone | word_end
+    out = cand[emit]
+    if len(out) == 0:
         return ""
-    lens = length[starts]
-    offsets = np.zeros(len(starts), np.int64)
-    np.cumsum(lens[:-1] + 1, out=offsets[1:])
-    out = np.full(int(offsets[-1] + lens[-1]), _SPACE, np.uint16)
-    # every token's characters: token i covers out[offsets[i]:offsets[i]+lens[i]] = units[starts[i]:…]
-    shift = np.repeat(offsets - starts, lens)
-    src = np.arange(int(lens.sum())) + np.repeat(starts - (np.cumsum(lens) - lens), lens)
-    out[src + shift] = units[src]
-    return out.tobytes().decode("utf-16-le")
+    return out[:-1].tobytes().decode("utf-16-le")   # the last unit is the last token's space
 
 
 # Short field values repeat across cases (departments, contractors, a project's title and purpose

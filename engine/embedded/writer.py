@@ -27,10 +27,10 @@ from engine.embedded.schema import (
 )
 
 WRITER_HEAP = 256_000_000
-# One indexing thread: tantivy's default (one per core, 2 here) cost ≈ 0.1 ms more CPU per case in
-# a 10k-case build (0.55-0.60 -> 0.45-0.49 ms; idle indexing threads spin on the document channel
-# between the adds), and the analysis workers keep both cores busy anyway. One thread also writes
-# the documents in `ord` order into fewer segments.
+# One indexing thread: with tantivy's default (one per core, 2 here) its threads used ≈ 0.1 ms more
+# CPU per case in a 10k-case build (0.55-0.60 -> 0.45-0.49 ms, docs/benchmarks.md "Indexing"), and
+# the analysis workers keep both cores busy anyway. One thread also writes the documents in `ord`
+# order into fewer segments.
 WRITER_THREADS = 1
 
 
