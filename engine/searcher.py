@@ -106,6 +106,19 @@ LONG_QUERY_CHARS = 100
 LONG_QUERIES = Gate("long-query search", max_running=1, max_waiting=4, max_wait=1.0, refusal_delay=0.5)
 
 
+def _facet_counts(backend: SearchBackend, query: ParsedQuery, filters: Filters) -> "Future[FacetCounts]":
+    """The facet counts of a search, computed on the shared pool while the page is ranked. Counts
+    the backend already holds (EmbeddedBackend keeps them per query and filters: the next page, the
+    page after the JSON) are taken directly: handing a dictionary lookup to another thread and back
+    costs more than the lookup (≈ 0.1 ms of CPU, two thread wake-ups). `cached_facet_counts` is
+    optional: a backend without it always counts in parallel."""
+    peek = getattr(backend, "cached_facet_counts", None)
+    counts = peek(query, filters, FACET_SIZE) if peek is not None else None
+    if counts is not None:
+        return _done(counts)
+    return _in_parallel(backend.facet_counts, query, filters, FACET_SIZE)
+
+
 def _done(value: T) -> "Future[T]":
     future: Future[T] = Future()
     future.set_result(value)
@@ -420,7 +433,7 @@ class Searcher:
 
     # ------------------------------------------------------------------ modes
     def _keyword(self, query: ParsedQuery, filters: Filters, sort: Sort, offset: int, size: int) -> ResultPage:
-        counts = _in_parallel(self.backend.facet_counts, query, filters, FACET_SIZE)
+        counts = _facet_counts(self.backend, query, filters)
         ranked = self.backend.keyword(query, filters, sort, offset, size)
         result = ResultPage(ranked.ids, ranked.scores, ranked.total, counts, ranked.total)
         if _no_case_has_every_word(ranked.total, query) and offset == 0:
@@ -531,7 +544,7 @@ class Searcher:
 
     def _hybrid(self, parsed: ParsedQuery, filters: Filters, offset: int, size: int) -> ResultPage:
         window = ranking.HYBRID_WINDOW
-        counts_f = _in_parallel(self.backend.facet_counts, parsed, filters, FACET_SIZE)
+        counts_f = _facet_counts(self.backend, parsed, filters)
         kw_f = _in_parallel(self.backend.keyword, parsed, filters, Sort.relevance, 0, window)
         # The embedding (which may queue at the embedder's gate) runs on this request's own thread,
         # never on the shared pool: pooled tasks must not wait behind embedding work, or keyword

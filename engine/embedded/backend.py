@@ -175,12 +175,10 @@ class EmbeddedBackend:
                       total=min(total, len(ords)) if total else 0)
 
     def facet_counts(self, query: ParsedQuery, filters: Filters, size: int = 100) -> dict[str, list[tuple[str, int]]]:
+        cached = self.cached_facet_counts(query, filters, size)
+        if cached is not None:
+            return cached
         key = (_query_key(query), _filters_key(filters), size)
-        with self._facet_lock:
-            cached = self._facet_cache.get(key)
-            if cached is not None:
-                self._facet_cache.move_to_end(key)
-                return cached
         counts = self._facet_counts(query, filters, size)
         if self._facet_cache_size > 0:
             with self._facet_lock:
@@ -188,6 +186,17 @@ class EmbeddedBackend:
                 while len(self._facet_cache) > self._facet_cache_size:
                     self._facet_cache.popitem(last=False)
         return counts
+
+    def cached_facet_counts(self, query: ParsedQuery, filters: Filters, size: int = 100
+                            ) -> dict[str, list[tuple[str, int]]] | None:
+        """The facet counts if this backend has them already, else None (no aggregation run): the
+        searcher asks first, and only sends a count it has to compute to another thread."""
+        key = (_query_key(query), _filters_key(filters), size)
+        with self._facet_lock:
+            cached = self._facet_cache.get(key)
+            if cached is not None:
+                self._facet_cache.move_to_end(key)
+            return cached
 
     def _facet_counts(self, query: ParsedQuery, filters: Filters, size: int) -> dict[str, list[tuple[str, int]]]:
         out: dict[str, list[tuple[str, int]]] = {}

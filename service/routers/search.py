@@ -14,6 +14,7 @@ from engine.api_params import MAX_PAGE_SIZE, SearchParams, SearchQuery
 from service.deps import get_searcher, search_params
 from service.errors import error_responses
 from service.feed import MEDIA_TYPE as FEED_MEDIA_TYPE
+from service.model_json import model_response
 from service.rendering import query_url
 from service.urls import absolute, site_url
 
@@ -22,12 +23,10 @@ router = APIRouter(prefix="/api", tags=["search"])
 
 @router.get("/search", response_model=SearchResponse, responses=error_responses(400, 503),
             summary="Search cases: hits with highlights, facet counts, paging")
-def search(request: Request, response: Response,
-           params: Annotated[SearchParams, Depends(search_params)]) -> SearchResponse:
+def search(request: Request, params: Annotated[SearchParams, Depends(search_params)]) -> Response:
     result = get_searcher(request).search(params)
     feed = f'<{absolute(request, result.feed_url)}>; rel="alternate"; type="{FEED_MEDIA_TYPE}"'
-    response.headers["Link"] = ", ".join(filter(None, [_page_links(request, result), feed]))
-    return result
+    return model_response(result, {"Link": ", ".join(filter(None, [_page_links(request, result), feed]))})
 
 
 def _page_links(request: Request, result: SearchResponse) -> str:

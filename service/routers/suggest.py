@@ -4,12 +4,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from engine.api_models import SuggestResponse
 from engine.api_params import MAX_QUERY_CHARS
 from engine.suggest import MAX_LIMIT
 from service.deps import get_searcher
 from service.errors import error_responses
+from service.model_json import model_response
 
 router = APIRouter(prefix="/api", tags=["suggest"])
 
@@ -21,5 +23,5 @@ def suggest(request: Request,
                 "hiragana = katakana, 異体字) at the start of a phrase or of a word inside it."),
                 examples=["ガバ"])] = "",
             limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"At most this many (1–{MAX_LIMIT})")] = 10,
-            ) -> SuggestResponse:
-    return get_searcher(request).suggest(q, limit)
+            ) -> Response:
+    return model_response(get_searcher(request).suggest(q, limit))
