@@ -225,7 +225,8 @@ def term_matches(texts: Iterable[str], query: ParsedQuery) -> list[tuple[str, st
     synonym's text in the case, 監視カメラ -> 防犯カメラ); found only as the reading of an abbreviation
     (engine/abbreviations.py) it is abbreviation (via = the form in the case, 児相 -> 児童相談). Words
     not found are left out."""
-    prepared = [_normalized(t) + (t,) for t in texts if t]
+    originals = [t for t in texts if t]
+    prepared = [_normalized(t) + (t,) for t in originals]
     out: list[tuple[str, str, str | None]] = []
     for term in query.all_terms():
         own = [v for v in term.variants if not v.is_synonym]
@@ -233,7 +234,7 @@ def term_matches(texts: Iterable[str], query: ParsedQuery) -> list[tuple[str, st
         # the word as typed is not in the original text (then it is literal only if found as typed).
         surfaces = _surfaces(prepared, own, first_only=True)
         if surfaces:
-            literal = any(term.text in text for *_, text in prepared) or term.text in _surfaces(prepared, own)
+            literal = any(term.text in text for text in originals) or term.text in _surfaces(prepared, own)
             out.append((term.text, "literal", None) if literal else (term.text, "normalized", surfaces[0]))
             continue
         synonyms = _surfaces(prepared, [v for v in term.variants if v.is_synonym and not v.abbreviation])
@@ -251,11 +252,17 @@ def _surfaces(prepared, variants, first_only: bool = False) -> list[str]:
     `first_only`, just the first: a scan of every field for every variant is the largest part of
     explaining a hit)."""
     found: list[str] = []
+    patterns = [p for p in map(_variant_pattern, (v.text for v in variants)) if p is not None]
     for norm, offsets, text in prepared:
-        for v in variants:
-            pattern = _variant_pattern(v.text)
-            if pattern is None:
-                continue
+        for pattern in patterns:
+            if first_only:
+                # one search instead of an iterator; an empty first match (a variant of separators
+                # only) falls through to the scan below, which skips it
+                m = pattern.search(norm)
+                if m is None:
+                    continue
+                if m.end() > m.start():
+                    return [text[offsets[m.start()]:offsets[m.end() - 1] + 1]]
             for m in pattern.finditer(norm):
                 if m.end() > m.start():
                     surface = text[offsets[m.start()]:offsets[m.end() - 1] + 1]
