@@ -8,6 +8,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
 from contract.backend import FACETS
 from council_search.settings import Settings
@@ -185,6 +186,17 @@ def test_link_header_points_to_neighbouring_pages(client):
     assert f"page={-(-total // 5)}" in links["last"]
     single = client.get("/api/search", params={"size": 100}).headers["link"]  # a single page: only the feed
     assert re.fullmatch(r'<[^>]+/feed\.atom>; rel="alternate"; type="application/atom\+xml"', single)
+
+
+def test_body_is_what_fastapi_would_serialise_for_the_model(client):
+    """The route dumps the searcher's model itself (service/model_json.py), not through FastAPI's
+    response_model path: the bytes must be that path's (TypeAdapter.dump_json, by alias), and
+    with a JSON content type (HEAD and the Link header are covered above and in test_reliability_http)."""
+    for params in ({"q": QUERY}, {"q": QUERY, "mode": "keyword", "size": 3, "page": 2}, {"q": "存在しない語句ですよ"}):
+        r = client.get("/api/search", params=params)
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        model = SearchResponse.model_validate_json(r.content)
+        assert r.content == TypeAdapter(SearchResponse).dump_json(model, by_alias=True)
 
 
 def test_page_past_the_end_is_empty_not_an_error(client):
