@@ -168,3 +168,15 @@ def test_the_filters_counts_cache_stays_within_its_bound(build_dir, searcher, mo
             assert len(b._base_counts) <= 5
     finally:
         b.close()
+
+
+def test_a_count_alone_is_the_ranked_total(searcher):
+    """keyword(..., limit=0) (engine.searcher.count_matches) counts with the match-only query:
+    the same total as a ranked search, with and without filters."""
+    backend = searcher.backend
+    for f in _filter_sets(backend):
+        for q in BENCH_QUERIES + match_queries.all_queries()[:120]:
+            parsed = parse_query(q)
+            counted = backend.keyword(parsed, f, Sort.relevance, 0, 0)
+            ranked = backend.keyword(parsed, f, Sort.relevance, 0, len(backend.store))
+            assert (counted.ids, counted.total) == ([], ranked.total) and len(ranked.ids) == ranked.total, (q, f)

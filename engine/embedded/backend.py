@@ -106,8 +106,13 @@ class EmbeddedBackend:
         return q
 
     def keyword(self, query: ParsedQuery, filters: Filters, sort: Sort, offset: int, limit: int) -> Ranked:
-        q = self._query(query, filters, scoring=True)
         limit = max(0, int(limit))
+        if limit == 0:
+            # a count alone (engine.searcher.count_matches): the match-only query has the same
+            # matches without scoring them (at 100k, 外部結合 業務委託: ~2.5 ms of CPU, not ~10)
+            result = self.searcher.search(self._query(query, filters, scoring=False), limit=1, count=True)
+            return Ranked(ids=[], scores=[], total=int(result.count or 0))
+        q = self._query(query, filters, scoring=True)
         if sort == Sort.relevance:
             result = self.searcher.search(q, limit=max(limit, 1), offset=offset, count=True)
         else:
