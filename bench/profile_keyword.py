@@ -3,6 +3,10 @@ thread: tantivy runs a search on the calling thread, so this is the pass's own c
 waiting for a core on a shared machine).
 
     .venv/bin/python bench/profile_keyword.py --cases 100000 [--repeat 3] [--queries 委託 ...]
+    .venv/bin/python bench/profile_keyword.py --cases 100000 --searches [--repeat 7]
+
+`--searches`: per query, the process CPU of one whole keyword search (`Searcher.search`, size 20:
+both passes, highlighting, the response), median and max of `--repeat` after a warm-up.
 
 Columns: `ranked` = the ranked pass as built now (top 20 + count), `facets` = the backend's facet
 pass for the six facets (`EmbeddedBackend._facet_counts`: the match-only aggregation, or its
@@ -36,12 +40,36 @@ def cpu_ms(fn, repeat: int) -> float:
     return statistics.median(out)
 
 
+def searches(cases: int, repeat: int, queries: list[str]) -> int:
+    from engine.embedded.backend import EmbeddedBackend
+    from engine.searcher import Searcher
+
+    backend = EmbeddedBackend.open(index_dir(cases, True), facet_cache_size=0)
+    searcher = Searcher(backend, None)
+    params = {q: searcher.params(q=q, mode="keyword", size=20) for q in queries}
+    for q in queries:       # warm-up: phrase exceptions, the filters' own facet counts, page cache
+        searcher.search(params[q])
+    print(f"{len(backend.store)} cases; process CPU ms per keyword search (median / max of {repeat})\n")
+    print("| query | median | max |\n|---|---:|---:|")
+    for q in queries:
+        out = []
+        for _ in range(repeat):
+            t = time.process_time()
+            searcher.search(params[q])
+            out.append((time.process_time() - t) * 1000)
+        print(f"| {q} | {statistics.median(out):.1f} | {max(out):.1f} |", flush=True)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--queries", nargs="*", default=None)
+    ap.add_argument("--searches", action="store_true", help="CPU per whole search (Searcher.search) instead")
     args = ap.parse_args(argv)
+    if args.searches:
+        return searches(args.cases, args.repeat, args.queries or KEYWORD_QUERIES)
 
     from analyzers import parse_query
     from contract.backend import FACETS, Filters
