@@ -68,7 +68,7 @@ class PhraseStats(Protocol):
 
 
 def _phrase_match(schema: tantivy.Schema, field: str, positions: tuple[tuple[int, str], ...], tokens: tuple[str, ...],
-                  stats: PhraseStats, score: float | None, within: tuple[Query, ...]) -> Query | None:
+                  stats: PhraseStats, score: float | None, within: tuple[Query, ...], fewest: bool = True) -> Query | None:
     """Tokens at their offsets in one field (a phrase), `within` pushed down; scored `score` x BM25
     (None: unscored). `tokens`: every token the phrase implies (all the bigrams of a chain whose
     phrase keeps every other one): the more of them, the fewer exceptions.
@@ -94,7 +94,10 @@ def _phrase_match(schema: tantivy.Schema, field: str, positions: tuple[tuple[int
         leaf = _within(leaf, within)
         return leaf if leaf is None or score is None else Query.boost_query(leaf, score)
     rarest = min(tokens, key=lambda t: stats.doc_freq(field, t)) if score is not None else None
-    tokens, exceptions = _fewest_tokens(field, positions, tokens, stats)
+    if fewest:
+        tokens, exceptions = _fewest_tokens(field, positions, tokens, stats)
+    else:
+        exceptions = stats.exceptions(field, positions, tokens)
     clauses: list[tuple[Occur, Query]] = []
     for token in tokens:
         term = Query.term_query(schema, field, token)
@@ -130,12 +133,12 @@ def _fewest_tokens(field: str, positions: tuple[tuple[int, str], ...], tokens: t
 
 
 def _bigram_match(schema: tantivy.Schema, field: str, variant: Variant, stats: PhraseStats, score: float | None,
-                  within: tuple[Query, ...]) -> Query | None:
+                  within: tuple[Query, ...], fewest: bool = True) -> Query | None:
     """The variant's substring match in one tantivy bigram field (`field` is the tantivy name)."""
     streams = variant.streams
     tokens = tuple(t for t in streams.bigram if t and not t.isspace())
     if tokens:
-        return _phrase_match(schema, field, tuple(_chain_positions(tokens)), tokens, stats, score, within)
+        return _phrase_match(schema, field, tuple(_chain_positions(tokens)), tokens, stats, score, within, fewest)
     chars = [u for u in streams.unigram if u and not u.isspace()]
     if len(chars) != 1:
         return None
@@ -177,7 +180,7 @@ def _any(clauses: list[Query]) -> Query | None:
 
 
 def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, stats: PhraseStats, weight: float = 1.0,
-                  scoring: bool = True, within: tuple[Query, ...] = ()) -> Query | None:
+                  scoring: bool = True, within: tuple[Query, ...] = (), fewest: bool = True) -> Query | None:
     """One variant across all text fields. It matches where its bigram phrase occurs in some
     field (substring semantics, the same rule the highlighter marks), decided over the combined
     all-text bigram field (schema.ALL_BIGRAMS), which cannot match across a field boundary.
@@ -189,7 +192,9 @@ def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, stats:
     queries. No clause reads positions once its phrase's exceptions are known (`_phrase_match`)."""
     if not scoring:
         return _bigram_match(schema, ALL_BIGRAMS, variant, stats, None, within)
-    match = _bigram_match(schema, ALL_BIGRAMS, variant, stats, weight * ranking.ALL_TEXT_WEIGHT, within)
+    # `fewest`: see `text_query` (the per-field clauses below always may: each is summed in a fixed
+    # place of the union of clauses, and exactly one of its scorers is not 0.0)
+    match = _bigram_match(schema, ALL_BIGRAMS, variant, stats, weight * ranking.ALL_TEXT_WEIGHT, within, fewest)
     if match is None:
         return None
     clauses: list[Query | None] = []
@@ -208,20 +213,28 @@ def variant_query(schema: tantivy.Schema, variant: Variant, phrase: bool, stats:
 
 
 def term_query(schema: tantivy.Schema, term: Term, stats: PhraseStats, scoring: bool = True,
-               within: tuple[Query, ...] = ()) -> Query | None:
+               within: tuple[Query, ...] = (), fewest: bool = True) -> Query | None:
     clauses = []
     for variant in term.variants:
         weight = ranking.SYNONYM_WEIGHT if variant.is_synonym else 1.0
-        clauses.append(variant_query(schema, variant, term.phrase, stats, weight, scoring, within))
+        clauses.append(variant_query(schema, variant, term.phrase, stats, weight, scoring, within, fewest))
     return _any(clauses)
 
 
 def text_query(schema: tantivy.Schema, query: ParsedQuery, stats: PhraseStats, scoring: bool = True,
                within: tuple[Query, ...] = ()) -> Query | None:
-    """The text part (None = match everything); `within`: see `_within`."""
+    """The text part (None = match everything); `within`: see `_within`.
+
+    tantivy sums the scores of the groups (ANDed words) in the order of its intersection, which it
+    sorts by each child's estimated cost; deciding a word's all-text match by fewer tokens
+    (`_fewest_tokens`) can change that estimate. Two addends sum the same in either order, three
+    or more need not (the last bit of the float): so with three groups or more the ranked query
+    decides each word's all-text match by every token, as before, and its scores stay identical;
+    match-only passes (no scores) always take the fewest tokens."""
+    fewest = not scoring or len(query.groups) <= 2
     musts: list[Query] = []
     for group in query.groups:
-        g = _any([term_query(schema, t, stats, scoring, within) for t in group.terms])
+        g = _any([term_query(schema, t, stats, scoring, within, fewest) for t in group.terms])
         if g is None:
             # a group that cannot match anything (e.g. only punctuation) matches nothing
             return Query.empty_query()
