@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import html
 import re
+import threading
 from functools import lru_cache
 from typing import Iterable
 
@@ -65,19 +66,62 @@ def _normalized(text: str) -> tuple[str, list[int]]:
     return normalize_with_offsets(text)
 
 
+class _Plan:
+    """A query's compiled patterns, in the order the highlighter and term_matches use them (made
+    once per parsed query: looking every variant's pattern up again for every field of every hit,
+    and rebuilding the term lists, was a fifth of building a results page's hits)."""
+
+    __slots__ = ("query", "spans", "matches")
+
+    def __init__(self, query: ParsedQuery) -> None:
+        self.query = query   # kept alive: the plans are found by the query's id()
+        spans = []
+        matches = []
+        for term_id, term in enumerate(query.all_terms()):
+            variants = _patterns(v.text for v in term.variants)
+            # The engines also match a non-phrase term through its morphological tokens in order,
+            # with gaps (個人情報保護 finds 個人情報の保護): those tokens are marked when no variant is.
+            morph = () if term.phrase else _patterns(
+                {w for v in term.variants for w in v.streams.morph if len(w) >= 2})
+            spans.append((term_id, variants, morph))
+            matches.append((term.text, _patterns(v.text for v in term.variants if not v.is_synonym),
+                            _patterns(v.text for v in term.variants if v.is_synonym and not v.abbreviation),
+                            _patterns(v.text for v in term.variants if v.abbreviation)))
+        self.spans = tuple(spans)
+        self.matches = tuple(matches)
+
+
+def _patterns(texts: Iterable[str]) -> tuple[re.Pattern[str], ...]:
+    return tuple(p for p in map(_variant_pattern, texts) if p is not None)
+
+
+_PLANS: dict[int, _Plan] = {}
+_PLANS_LOCK = threading.Lock()
+_PLANS_MAX = 64   # parsed queries are themselves cached (engine/searcher.py); a page uses one
+
+
+def _plan(query: ParsedQuery) -> _Plan:
+    # by identity: hashing a ParsedQuery walks all its variants and token streams on every call
+    plan = _PLANS.get(id(query))
+    if plan is not None and plan.query is query:
+        return plan
+    plan = _Plan(query)
+    with _PLANS_LOCK:
+        if len(_PLANS) >= _PLANS_MAX:
+            del _PLANS[next(iter(_PLANS))]
+        _PLANS[id(query)] = plan
+    return plan
+
+
 def _spans(text: str, query: ParsedQuery) -> list[tuple[int, int, frozenset[int]]]:
     """Merged hit spans in `text` as (start, end, ids of the terms hit)."""
     norm, offsets = _normalized(text)
     if not norm:
         return []
     raw: list[tuple[int, int, int]] = []
-    for term_id, term in enumerate(query.all_terms()):
-        found = _find(norm, offsets, (v.text for v in term.variants), term_id, raw)
-        if not found and not term.phrase:
-            # The engines also match a non-phrase term through its morphological tokens in order,
-            # with gaps (個人情報保護 finds 個人情報の保護): mark those tokens.
-            words = {w for v in term.variants for w in v.streams.morph if len(w) >= 2}
-            _find(norm, offsets, words, term_id, raw)
+    for term_id, variants, morph in _plan(query).spans:
+        if not _find(norm, offsets, variants, term_id, raw) and morph:
+            _find(norm, offsets, morph, term_id, raw)
     if not raw:
         return []
     raw.sort()
@@ -101,25 +145,58 @@ def _flow(text: str, a: int, b: int) -> str:
     word) and turned into one space elsewhere; neighbours are looked up in the full text."""
     if text.find("\n", a, b) < 0:   # most segments have no line break (_BREAK_RE needs one)
         return text[a:b]
+    starts, ends, fills = _breaks(text)
+    i = bisect.bisect_right(ends, a)     # the first break run ending after a
+    j = bisect.bisect_left(starts, b)    # runs i..j-1 start before b
+    if (i < j and starts[i] < a) or (j > i and ends[j - 1] > b):
+        # a run cut by the segment's edge: scanned within the segment, as the segment sees it
+        return _flow_scan(text, a, b)
+    out: list[str] = []
+    pos = a
+    for k in range(i, j):
+        out.append(text[pos:starts[k]])
+        out.append(fills[k])
+        pos = ends[k]
+    out.append(text[pos:b])
+    return "".join(out)
+
+
+@lru_cache(maxsize=256)
+def _breaks(text: str) -> tuple[list[int], list[int], list[str]]:
+    """The text's line break runs (starts, ends) and what each becomes ("" or " "): found once per
+    text, like `_boundaries` (a results page flows each snippet's text in several segments). A run
+    inside a segment is the run the segment's own scan finds: the runs are disjoint and each ends
+    before a character that is not whitespace (or at the text's end). Callers must not modify them."""
+    starts: list[int] = []
+    ends: list[int] = []
+    fills: list[str] = []
+    for m in _BREAK_RE.finditer(text):
+        starts.append(m.start())
+        ends.append(m.end())
+        fills.append(_fill(text, m.start(), m.end()))
+    return starts, ends, fills
+
+
+def _fill(text: str, start: int, end: int) -> str:
+    prev = text[start - 1] if start > 0 else ""
+    nxt = text[end] if end < len(text) else ""
+    return "" if prev and nxt and (is_cjk(prev) or is_cjk(nxt)) else " "
+
+
+def _flow_scan(text: str, a: int, b: int) -> str:
     out: list[str] = []
     pos = a
     for m in _BREAK_RE.finditer(text, a, b):
         out.append(text[pos:m.start()])
-        prev = text[m.start() - 1] if m.start() > 0 else ""
-        nxt = text[m.end()] if m.end() < len(text) else ""
-        if not (prev and nxt and (is_cjk(prev) or is_cjk(nxt))):
-            out.append(" ")
+        out.append(_fill(text, m.start(), m.end()))
         pos = m.end()
     out.append(text[pos:b])
     return "".join(out)
 
 
-def _find(norm: str, offsets: list[int], texts, term_id: int, raw: list) -> bool:
+def _find(norm: str, offsets: list[int], patterns: tuple[re.Pattern[str], ...], term_id: int, raw: list) -> bool:
     found = False
-    for text in texts:
-        pattern = _variant_pattern(text)
-        if pattern is None:
-            continue
+    for pattern in patterns:
         for m in pattern.finditer(norm):
             if m.end() > m.start():
                 raw.append((offsets[m.start()], offsets[m.end() - 1] + 1, term_id))
@@ -199,15 +276,19 @@ def highlight(text: str, query: ParsedQuery, *, fragment_chars: int = 120,
     for s, e, _ in spans:
         a, b = _window(len(text), bounds, s, e, size)
         inside = spans[bisect.bisect_right(ends, a):bisect.bisect_left(starts, b)]
-        terms = frozenset().union(*(sp[2] for sp in inside))
+        # (a lone hit is the common case: its term set as it is, not a union built through a generator)
+        terms = inside[0][2] if len(inside) == 1 else frozenset().union(*[sp[2] for sp in inside])
         candidates.append((-(100 * len(terms) + len(inside)), a, b))
     chosen: list[tuple[int, int]] = []
+    limit = max(1, max_fragments)
     for _, a, b in sorted(candidates):
-        if any(a < cb and ca < b for ca, cb in chosen):
-            continue
-        chosen.append((a, b))
-        if len(chosen) >= max(1, max_fragments):
-            break
+        for ca, cb in chosen:
+            if a < cb and ca < b:   # overlaps a better fragment
+                break
+        else:
+            chosen.append((a, b))
+            if len(chosen) >= limit:
+                break
     return [_ellipsis(text, a, b, _render(text, a, b, spans)) for a, b in chosen]
 
 
@@ -228,31 +309,37 @@ def term_matches(texts: Iterable[str], query: ParsedQuery) -> list[tuple[str, st
     originals = [t for t in texts if t]
     prepared = [_normalized(t) + (t,) for t in originals]
     out: list[tuple[str, str, str | None]] = []
-    for term in query.all_terms():
-        own = [v for v in term.variants if not v.is_synonym]
+    for text, own, synonym, reading in _plan(query).matches:
         # The first occurrence decides whether the word is there; all of them are only needed when
         # the word as typed is not in the original text (then it is literal only if found as typed).
         surfaces = _surfaces(prepared, own, first_only=True)
         if surfaces:
-            literal = any(term.text in text for text in originals) or term.text in _surfaces(prepared, own)
-            out.append((term.text, "literal", None) if literal else (term.text, "normalized", surfaces[0]))
+            literal = _in_any(text, originals) or text in _surfaces(prepared, own)
+            out.append((text, "literal", None) if literal else (text, "normalized", surfaces[0]))
             continue
-        synonyms = _surfaces(prepared, [v for v in term.variants if v.is_synonym and not v.abbreviation])
+        synonyms = _surfaces(prepared, synonym)
         if synonyms:
-            out.append((term.text, "synonym", synonyms[0]))
+            out.append((text, "synonym", synonyms[0]))
             continue
-        readings = _surfaces(prepared, [v for v in term.variants if v.abbreviation])
+        readings = _surfaces(prepared, reading)
         if readings:
-            out.append((term.text, "abbreviation", readings[0]))
+            out.append((text, "abbreviation", readings[0]))
     return out
 
 
-def _surfaces(prepared, variants, first_only: bool = False) -> list[str]:
-    """The original text of every occurrence of any of the variants, in order of discovery (with
+def _in_any(word: str, texts: list[str]) -> bool:
+    # a loop rather than any() over a generator: called for every query word of every hit
+    for text in texts:
+        if word in text:
+            return True
+    return False
+
+
+def _surfaces(prepared, patterns, first_only: bool = False) -> list[str]:
+    """The original text of every occurrence of any of the variants' patterns, in order of discovery (with
     `first_only`, just the first: a scan of every field for every variant is the largest part of
     explaining a hit)."""
     found: list[str] = []
-    patterns = [p for p in map(_variant_pattern, (v.text for v in variants)) if p is not None]
     for norm, offsets, text in prepared:
         for pattern in patterns:
             if first_only:

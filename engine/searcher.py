@@ -310,7 +310,8 @@ class Searcher:
         )
 
     def _match_info(self, record: dict[str, Any], query: ParsedQuery, result: "ResultPage") -> MatchInfo:
-        texts = [field_text(record.get(name)) for name in TEXT_FIELDS]
+        # most fields are already text (field_text would give them back as they are): only lists are joined
+        texts = [v if type(v) is str else field_text(v) for v in map(record.get, TEXT_FIELDS)]
         return MatchInfo(
             terms=[TermMatch(term=t, how=how, via=via) for t, how, via in term_matches(texts, query)],
             by_meaning=record["id"] in result.by_meaning, semantic_rank=result.semantic_rank.get(record["id"]))

@@ -125,3 +125,17 @@ def test_every_record_matching_a_term_gets_a_marked_snippet():
     for r in hits:
         frags = highlight(r["body"], q)
         assert frags and "<mark>再委託</mark>" in frags[0]
+
+
+def test_segments_flow_as_their_own_scan_would_with_break_runs_cut_by_either_edge():
+    # _flow uses the text's break runs found once (_breaks); a segment whose edge falls inside a run
+    # (after the first of two line ends, inside "\n\u3000\n") must read as a scan of the segment alone.
+    from analyzers.highlight import _flow, _flow_scan
+    texts = ["住民記録\n\n印鑑登録", "Open\n \nData\n委託", "あ \n\u3000\nい\n", "\n\nx\n", "ab\ncd\n\n\nあ\nい"]
+    for text in texts:
+        for a in range(len(text) + 1):
+            for b in range(a, len(text) + 1):
+                assert _flow(text, a, b) == _flow_scan(text, a, b), (text, a, b)
+    assert _flow("住民記録\n\n印鑑登録", 0, 10) == "住民記録印鑑登録"
+    assert _flow("Open\n \nData", 0, 11) == "Open Data"
+    assert _flow("住民記録\n\n印鑑登録", 5, 10) == "印鑑登録"    # from inside the run: its rest goes (印 is Japanese)
