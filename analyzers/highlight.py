@@ -306,8 +306,7 @@ def term_matches(texts: Iterable[str], query: ParsedQuery) -> list[tuple[str, st
     synonym's text in the case, 監視カメラ -> 防犯カメラ); found only as the reading of an abbreviation
     (engine/abbreviations.py) it is abbreviation (via = the form in the case, 児相 -> 児童相談). Words
     not found are left out."""
-    originals = [t for t in texts if t]
-    prepared = [_normalized(t) + (t,) for t in originals]
+    originals, prepared = _prepared(tuple(texts))
     out: list[tuple[str, str, str | None]] = []
     for text, own, synonym, reading in _plan(query).matches:
         # The first occurrence decides whether the word is there; all of them are only needed when
@@ -327,7 +326,15 @@ def term_matches(texts: Iterable[str], query: ParsedQuery) -> list[tuple[str, st
     return out
 
 
-def _in_any(word: str, texts: list[str]) -> bool:
+@lru_cache(maxsize=256)
+def _prepared(texts: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, list[int], str], ...]]:
+    """A hit's non-empty fields and their (normalised text, offsets, original): query-independent,
+    so kept per record's texts like `_normalized` (one lookup instead of one per field)."""
+    originals = tuple(t for t in texts if t)
+    return originals, tuple(_normalized(t) + (t,) for t in originals)
+
+
+def _in_any(word: str, texts: tuple[str, ...]) -> bool:
     # a loop rather than any() over a generator: called for every query word of every hit
     for text in texts:
         if word in text:
