@@ -129,22 +129,34 @@ def _stage1(text: str) -> str:
     """`text.translate(_TABLE)`."""
     if len(text) < _ARRAY_STAGE1_MIN_CHARS:
         return text.translate(_TABLE)
+    found = _stage1_array(text)
+    return text.translate(_TABLE) if found is None else found[0]
+
+
+def _stage1_array(text: str) -> tuple[str, list[int]] | None:
+    """Stage 1 of `text` by the array table, with the index of each output character's source
+    character; None when too many characters are outside the table."""
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
     mapped = _one_to_one().take(codes, mode="clip")
     if mapped.max() != _NOT_ONE:
-        return mapped.tobytes().decode("utf-32-le")
+        return mapped.tobytes().decode("utf-32-le"), list(range(len(text)))
     odd = np.flatnonzero(mapped == _NOT_ONE)
     if len(odd) > _MAX_ODD_CHARS:
-        return text.translate(_TABLE)
+        return None
     pieces: list[str] = []
+    offsets: list[int] = []
     last = 0
     for i in odd.tolist():
         if i > last:
             pieces.append(mapped[last:i].tobytes().decode("utf-32-le"))
-        pieces.append(_TABLE[ord(text[i])])
+            offsets.extend(range(last, i))
+        out = _TABLE[ord(text[i])]
+        pieces.append(out)
+        offsets.extend([i] * len(out))
         last = i + 1
     pieces.append(mapped[last:].tobytes().decode("utf-32-le"))
-    return "".join(pieces)
+    offsets.extend(range(last, len(text)))
+    return "".join(pieces), offsets
 
 # ---- character classes (on stage-1 output) ---------------------------------------------------
 _KANA = "\u3041-\u3096\u30a1-\u30fa\u30fc"
@@ -250,15 +262,22 @@ def normalize(text: str) -> str:
 
 def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
     """`normalize(text)` plus, for each normalised character, the index of its source character."""
-    pieces: list[str] = []
-    offsets: list[int] = []
-    table = _TABLE
-    for i, ch in enumerate(text):
-        mapped = table[ord(ch)]
-        if mapped:
-            pieces.append(mapped)
-            offsets.extend([i] * len(mapped))
-    s = "".join(pieces)
+    # The highlighter and the match explanations normalise every hit's fields (a case's 事業内容 is
+    # thousands of characters): stage 1 of a long text by the array table, as `normalize` does, not
+    # a Python step per character (at 100k cases that loop was most of a new query's hit building).
+    found = _stage1_array(text) if len(text) >= _ARRAY_STAGE1_MIN_CHARS else None
+    if found is not None:
+        s, offsets = found
+    else:
+        pieces: list[str] = []
+        offsets = []
+        table = _TABLE
+        for i, ch in enumerate(text):
+            mapped = table[ord(ch)]
+            if mapped:
+                pieces.append(mapped)
+                offsets.extend([i] * len(mapped))
+        s = "".join(pieces)
     for rule in _RULES:
         if not rule.applies(s):
             continue

@@ -86,6 +86,35 @@ def test_array_stage1_equals_translate(text):
     assert _stage1(mixed) == mixed.translate(_TABLE)
 
 
+def _offsets_by_loop(text):
+    """normalize_with_offsets's per-character stage 1, the reference for the array path."""
+    from analyzers.normalize import _TABLE
+    pieces, offsets = [], []
+    for i, ch in enumerate(text):
+        mapped = _TABLE[ord(ch)]
+        pieces.append(mapped)
+        offsets.extend([i] * len(mapped))
+    return "".join(pieces), offsets
+
+
+@SETTINGS
+@given(st.one_of(LONG, st.lists(TEXT, min_size=3, max_size=8).map("".join)))
+def test_array_stage1_offsets_equal_the_loop(text):
+    # long texts' stage 1 with offsets (normalize._stage1_array, used by normalize_with_offsets):
+    # the same characters and the same source index for each, around odd characters too; and the
+    # whole normalize_with_offsets agrees with normalize
+    from analyzers.normalize import _ARRAY_STAGE1_MIN_CHARS, _stage1_array
+    odd = "Ⅱ⑴…\u200b\ud800\U00020bb7\U0002f800ｶﾞ㈱"
+    for t in (text, (text + odd) * 3, (odd + text) * 2):
+        if len(t) < _ARRAY_STAGE1_MIN_CHARS:
+            continue
+        found = _stage1_array(t)
+        if found is not None:
+            assert found == _offsets_by_loop(t)
+        norm, offsets = normalize_with_offsets(t)
+        assert norm == normalize(t) and len(offsets) == len(norm) and offsets == sorted(offsets)
+
+
 @SETTINGS
 @given(TEXT)
 def test_query_parsing_never_raises(q):
