@@ -72,6 +72,11 @@ class SearchBackend(Protocol):
     def facet_counts(self, query: ParsedQuery, filters: Filters, size: int = 100) -> dict[str, list[tuple[str, int]]]:
         """Counts per facet value over the keyword match set; each facet ignores its own selection."""
 
+    def cached_facet_counts(self, query: ParsedQuery, filters: Filters, size: int = 100
+                            ) -> dict[str, list[tuple[str, int]]] | None:
+        """`facet_counts` if the backend holds them already (no work), else None: the searcher asks
+        first and only hands a count it has to compute to another thread."""
+
     def fetch(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """Stored records (CaseRecord.model_dump(mode="json")) by id; missing ids are absent."""
 

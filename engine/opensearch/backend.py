@@ -132,6 +132,10 @@ class OpenSearchBackend:
             total=len(hits),
         )
 
+    def cached_facet_counts(self, query: ParsedQuery, filters: Filters, size: int = 100
+                            ) -> dict[str, list[tuple[str, int]]] | None:
+        return None   # every count is a request to the node (its own request cache is the node's)
+
     def facet_counts(self, query: ParsedQuery, filters: Filters, size: int = 100) -> dict[str, list[tuple[str, int]]]:
         res = self._search(dsl.facet_body(query, filters, size))
         aggs = res.get("aggregations", {})
