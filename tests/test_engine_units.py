@@ -108,8 +108,8 @@ def test_parallel_vector_scan_is_bitwise_the_plain_matmul():
 
 
 def test_approximate_coarse_stages_agree_with_the_exact_scan_on_real_vectors(built_index, tmp_path):
-    """With either approximate coarse stage (the faiss HNSW graph over 8-bit case vectors, the flat
-    scan of 8-bit case vectors) the semantic results after the exact best-passage re-scoring are
+    """With any approximate coarse stage (the faiss inverted file and HNSW graph over 8-bit case
+    vectors, the flat scan of 8-bit case vectors) the semantic results after the exact best-passage re-scoring are
     those of the exact scan, on the session's real embeddings, with and without a filter mask (a
     small mask is an exact scan of its rows; the 8-bit vectors may swap near-ties among the
     candidates, never the re-scored top). Recall at scale: bench/bench_vectors.py."""
@@ -123,8 +123,8 @@ def test_approximate_coarse_stages_agree_with_the_exact_scan_on_real_vectors(bui
 
     from embeddings import get_embedder
     from engine.embedded import layout
-    from engine.embedded.vectors import (ExactCoarseIndex, HnswCoarseIndex, QuantisedCoarseIndex, VectorIndex,
-                                         build_hnsw)
+    from engine.embedded.vectors import (ExactCoarseIndex, HnswCoarseIndex, IvfCoarseIndex, QuantisedCoarseIndex,
+                                         VectorIndex, build_hnsw, build_ivf)
 
     build = layout.current_build(built_index.data_dir)
     meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
@@ -136,12 +136,13 @@ def test_approximate_coarse_stages_agree_with_the_exact_scan_on_real_vectors(bui
     mask = np.zeros(len(vectors), dtype=bool)
     mask[::2] = True
     sq8 = QuantisedCoarseIndex(vectors.case_vectors)
+    ivf = IvfCoarseIndex(build_ivf(vectors.case_vectors, None, nlist=4), vectors.case_vectors, nprobe=2)
     for text in ("ガバメントクラウド", "防犯カメラの設置", "児童虐待の相談記録"):
         q = embedder.embed_query(text)
         for m in (None, mask):
             plain = VectorIndex(vectors.case_vectors, vectors.passages, vectors.passage_start, exact)
             b = plain.search(q, 5, m, candidates=25)
-            for coarse in (hnsw, sq8):
+            for coarse in (hnsw, sq8, ivf):
                 approx = VectorIndex(vectors.case_vectors, vectors.passages, vectors.passage_start, coarse)
                 a = approx.search(q, 5, m, candidates=25)
                 assert a[0].tolist() == b[0].tolist() and np.allclose(a[1], b[1]), type(coarse).__name__
@@ -149,8 +150,10 @@ def test_approximate_coarse_stages_agree_with_the_exact_scan_on_real_vectors(bui
 
 def test_the_coarse_stage_follows_the_build_size(tmp_path, monkeypatch):
     """VectorIndex.load picks the coarse stage by size: the float scan below SQ8_MIN_CASES, the
-    8-bit flat scan from there, the HNSW graph when the build has one; and a mask large enough to
-    reach faiss (above ANN_EXACT_BELOW) is honoured inside the 8-bit scan."""
+    8-bit flat scan from there, the inverted file when the build has one (else an older build's
+    HNSW graph); and a mask large enough to reach faiss (above ANN_EXACT_BELOW) is honoured inside
+    the 8-bit scan and the inverted file, which then scans more lists (about as many allowed cases
+    as without the mask)."""
     import numpy as np
 
     pytest.importorskip("faiss")
@@ -179,3 +182,41 @@ def test_the_coarse_stage_follows_the_build_size(tmp_path, monkeypatch):
     assert ords[0] == 7   # its own vector is its best match after the exact re-scoring
     v.build_hnsw(cases, tmp_path / v.HNSW_FILE)
     assert isinstance(v.VectorIndex.load(tmp_path, n, dim).coarse, v.HnswCoarseIndex)
+    v.build_ivf(cases, tmp_path / v.IVF_FILE, nlist=8)
+    index = v.VectorIndex.load(tmp_path, n, dim)
+    assert isinstance(index.coarse, v.IvfCoarseIndex)
+    index.coarse.nprobe = 1
+    probed = []
+    search = index.coarse.index.search
+    monkeypatch.setattr(index.coarse, "index", type("Spy", (), {
+        "nlist": 8, "search": lambda self, *a, params: probed.append(params.nprobe) or search(*a, params=params)})())
+    got = index.coarse.candidates(q, 20, mask)
+    assert mask[got].all() and len(got) == 20 and probed == [3]   # a third of the cases allowed: 3 lists
+    assert index.coarse.candidates(q, 20, None)[0] == 7 and probed[-1] == 1
+
+
+def test_approximate_coarse_stages_return_the_exact_top_among_near_ties(tmp_path):
+    """The 8-bit codes cannot tell apart cases closer than a quantisation step, so at the candidate
+    boundary the flat scan and the graph pick arbitrary near-ties (here: 2k near-duplicates whose
+    exact order runs against their ordinals, beside unrelated cases that set the 8-bit ranges).
+    Over-fetching and re-scoring the float case vectors returns exactly the exact scan's top k; one
+    candidate per slot (over-fetch 1) does not, which is what this test guards."""
+    pytest.importorskip("faiss")
+    from engine.embedded import vectors as v
+
+    rng = np.random.default_rng(5)
+    dim, k = 16, 10
+    base = l2_normalise(rng.standard_normal(dim).astype(np.float32))
+    step = 1e-5 * l2_normalise(rng.standard_normal(dim).astype(np.float32))   # far below an 8-bit step
+    near = np.stack([base + i * step for i in range(2 * k)]).astype(np.float32)
+    cases = np.vstack([near, l2_normalise(rng.standard_normal((200, dim)).astype(np.float32))])
+    query = base + 30 * step   # the higher the ordinal among the near-duplicates, the closer
+    want = v.ExactCoarseIndex(cases).candidates(query, k, None)
+    assert sorted(want.tolist()) == list(range(k, 2 * k))
+    v.build_hnsw(cases, tmp_path / v.HNSW_FILE)
+    ivf = v.IvfCoarseIndex(v.build_ivf(cases, None, nlist=4), cases, nprobe=4)
+    for coarse in (v.QuantisedCoarseIndex(cases), v.HnswCoarseIndex.load(tmp_path / v.HNSW_FILE, cases), ivf):
+        assert coarse.overfetch >= 2
+        assert coarse.candidates(query, k, None).tolist() == want.tolist(), type(coarse).__name__
+        coarse.overfetch = 1
+        assert set(coarse.candidates(query, k, None).tolist()) != set(want.tolist()), type(coarse).__name__

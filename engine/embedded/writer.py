@@ -21,7 +21,7 @@ from contract.document import TEXT_FIELDS, IndexDocument
 from contract.writer import BuildInfo
 from engine import ranking
 from engine.embedded import layout
-from engine.embedded.vectors import HNSW_FILE, build_hnsw
+from engine.embedded.vectors import IVF_FILE, build_ivf
 from engine.embedded.schema import (
     ALL_BIGRAMS, FIELD_GAP, SCHEMA_VERSION, bigram_field, build_schema, facet_field, morph_field,
 )
@@ -155,7 +155,7 @@ class EmbeddedWriter:
             if len(self._ids) >= ranking.ANN_MIN_CASES:
                 case = np.memmap(self._vec_dir / "case.f32", dtype=np.float32, mode="r",
                                  shape=(len(self._ids), self._dim))
-                build_hnsw(case, self._vec_dir / HNSW_FILE)
+                build_ivf(case, self._vec_dir / IVF_FILE)
                 del case
         info.records = len(self._ids)
         info.passages = passages
