@@ -85,6 +85,27 @@ def test_fewest_tokens_keep_matches_scores_and_order(corpus, searcher, synthetic
     assert sum(1 for q in queries if after[q][2]) > len(queries) // 2     # not vacuous
 
 
+@pytest.mark.parametrize("corpus", ["real", "synthetic"])
+@pytest.mark.parametrize("path", ["phrase query", "exceptions"])
+def test_three_bigram_phrases_matched_on_two_keep_matches_scores_and_order(corpus, path, searcher, synthetic_build,
+                                                                          monkeypatch):
+    # "phrase query": the default below MIN_CANDIDATES (the phrase decides the match itself);
+    # "exceptions": every phrase's exceptions are found by a phrase pass over its thinned positions
+    if path == "exceptions":
+        monkeypatch.setattr(phrase_stats, "MIN_CANDIDATES", 0)
+    build_dir = searcher.backend.build_dir if corpus == "real" else synthetic_build
+    queries = BENCH_QUERIES + (match_queries.all_queries() if corpus == "real" else [])
+    tries = query_builder.FEWEST_TRIES
+    monkeypatch.setattr(query_builder, "MATCH_CHAIN_MIN", 4)     # the rule before: chains of 4 and more
+    before, _ = _ranked_lists(build_dir, monkeypatch, tries, queries)
+    monkeypatch.setattr(query_builder, "MATCH_CHAIN_MIN", 3)
+    after, _ = _ranked_lists(build_dir, monkeypatch, tries, queries)
+    assert not [q for q in queries if after[q] != before[q]]
+    four_chars = [q for q in queries if len(q) == 4 and after[q][2]]
+    assert len(four_chars) >= 5                                    # the thinned phrases were exercised
+    assert query_builder._chain_positions(("再委", "委託", "託先")) == [(0, "再委"), (2, "託先")]
+
+
 @pytest.fixture(scope="module")
 def build_dir(searcher):
     return searcher.backend.build_dir

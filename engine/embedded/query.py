@@ -30,12 +30,22 @@ FEW_EXCEPTIONS = 100
 FEWEST_TRIES = 3
 
 
-def _chain_positions(tokens: tuple[str, ...]) -> list[tuple[int, str]]:
+# A phrase of this many chained bigrams or more is matched on every other one (`_chain_positions`).
+MATCH_CHAIN_MIN = 3
+# The scoring boost of a phrase (`_phrase_match`: the idf sum of its positions' tokens) keeps the
+# positions it was tuned and judged with (docs/quality.md), where only chains of 4 or more were
+# thinned: the thinner 3-bigram match is a speed change, not a ranking change.
+SCORE_CHAIN_MIN = 4
+
+
+def _chain_positions(tokens: tuple[str, ...], min_chain: int = MATCH_CHAIN_MIN) -> list[tuple[int, str]]:
     """The (offset, token) pairs of a bigram phrase. For a chain of overlapping bigrams (ガバ バメ
     メン ント …) every other bigram plus the last one already pins every character (each token
     sits at its character's position), so only those are kept: ~1.6x faster on long words, same
-    matches."""
-    chain = len(tokens) >= 4 and all(
+    matches. Three bigrams (a four-character word, 再委託先 = 再委 委託 託先) keep the outer two: the
+    dense middle one (委託) is the costliest to read positions of; at 100k cases the phrase pass of
+    再委託先 took 4.5 ms of CPU with three and 3.0 with two (same 16,641 cases)."""
+    chain = len(tokens) >= min_chain and all(
         len(a) == 2 and len(b) == 2 and a[1] == b[0] for a, b in zip(tokens, tokens[1:]))
     if not chain:
         return list(enumerate(tokens))
@@ -68,7 +78,8 @@ class PhraseStats(Protocol):
 
 
 def _phrase_match(schema: tantivy.Schema, field: str, positions: tuple[tuple[int, str], ...], tokens: tuple[str, ...],
-                  stats: PhraseStats, score: float | None, within: tuple[Query, ...], fewest: bool = True) -> Query | None:
+                  stats: PhraseStats, score: float | None, within: tuple[Query, ...], fewest: bool = True,
+                  scored_positions: tuple[tuple[int, str], ...] | None = None) -> Query | None:
     """Tokens at their offsets in one field (a phrase), `within` pushed down; scored `score` x BM25
     (None: unscored). `tokens`: every token the phrase implies (all the bigrams of a chain whose
     phrase keeps every other one): the more of them, the fewer exceptions.
@@ -83,14 +94,16 @@ def _phrase_match(schema: tantivy.Schema, field: str, positions: tuple[tuple[int
     Scoring reads no positions either: BM25 of the phrase's rarest token, boosted by the phrase's
     idf over that token's (tantivy's phrase idf is the sum of its tokens'), i.e. the phrase's BM25
     with the token's frequency in place of the phrase's (the same wherever the rarest token only
-    occurs inside the phrase, as 務委 inside 業務委託)."""
+    occurs inside the phrase, as 務委 inside 業務委託). `scored_positions`: the positions whose idf
+    sum that boost is (default `positions`; see SCORE_CHAIN_MIN)."""
     if not positions:
         return None
     tokens = tuple(dict.fromkeys(tokens))
     if len(tokens) == 1:
         # one token (or one repeated: ああ ああ): nothing to gain
+        # (a repeated token's phrase scores by its positions' idf sum: the scored ones)
         leaf = (Query.term_query(schema, field, tokens[0]) if len(positions) == 1
-                else Query.phrase_query(schema, field, list(positions)))
+                else Query.phrase_query(schema, field, list(scored_positions or positions)))
         leaf = _within(leaf, within)
         return leaf if leaf is None or score is None else Query.boost_query(leaf, score)
     rarest = min(tokens, key=lambda t: stats.doc_freq(field, t)) if score is not None else None
@@ -102,7 +115,8 @@ def _phrase_match(schema: tantivy.Schema, field: str, positions: tuple[tuple[int
     for token in tokens:
         term = Query.term_query(schema, field, token)
         if score is not None and token == rarest:
-            ratio = sum(stats.idf(field, t) for _, t in positions) / max(stats.idf(field, token), 1e-6)
+            ratio = (sum(stats.idf(field, t) for _, t in (scored_positions or positions))
+                     / max(stats.idf(field, token), 1e-6))
             clauses.append((Occur.Must, Query.boost_query(term, score * ratio)))
         else:
             clauses.append((Occur.Must, Query.const_score_query(term, 0.0) if score is not None else term))
@@ -138,7 +152,8 @@ def _bigram_match(schema: tantivy.Schema, field: str, variant: Variant, stats: P
     streams = variant.streams
     tokens = tuple(t for t in streams.bigram if t and not t.isspace())
     if tokens:
-        return _phrase_match(schema, field, tuple(_chain_positions(tokens)), tokens, stats, score, within, fewest)
+        return _phrase_match(schema, field, tuple(_chain_positions(tokens)), tokens, stats, score, within, fewest,
+                             tuple(_chain_positions(tokens, SCORE_CHAIN_MIN)))
     chars = [u for u in streams.unigram if u and not u.isspace()]
     if len(chars) != 1:
         return None
