@@ -85,7 +85,10 @@ def main(argv=None) -> int:
     queries = [embedder.embed_query(t) for t in query_texts(args.queries)]
     results = []
     for n in args.sizes or [len(full)]:
-        case = full.case_vectors[:n]
+        case = np.asarray(full.case_vectors[:n])   # in memory: the exact scan, index builds
+        # what the approximate stages re-score from, as served: the build's own vector files
+        # (VectorIndex.load: positioned reads for builds this large) at the full size
+        rows = full.case_vectors if n == len(full) else case
         start = full.passage_start[: n + 1]
         exact = VectorIndex(case, full.passages, start, ExactCoarseIndex(case))
         truth, exact_ms = [], []
@@ -96,7 +99,7 @@ def main(argv=None) -> int:
 
         def measure(coarse, cand: int, overfetch: float) -> dict:
             coarse.overfetch = overfetch
-            index = VectorIndex(case, full.passages, start, coarse)
+            index = VectorIndex(rows, full.passages, start, coarse)
             times, recalls = [], []
             for q, want in zip(queries, truth):
                 ms, (ords, _) = cpu_ms(lambda: index.search(q, args.k, candidates=cand))
@@ -110,7 +113,7 @@ def main(argv=None) -> int:
                "exact_cpu_ms_p95": round(sorted(exact_ms)[int(0.95 * (len(exact_ms) - 1))], 2)}
         if not args.no_sq8:
             t = time.process_time()
-            sq8 = QuantisedCoarseIndex(case)
+            sq8 = QuantisedCoarseIndex(rows)
             row["sq8_encode_cpu_s"] = round(time.process_time() - t, 2)
             row["sq8"] = [measure(sq8, ranking.SEMANTIC_CANDIDATES, o) for o in overfetches]
         row["ann"] = []
@@ -119,16 +122,17 @@ def main(argv=None) -> int:
             t = time.process_time()
             w = time.perf_counter()
             own_ivf = build / "vectors" / IVF_FILE
-            if args.build_graph and n == len(full) and own_ivf.is_file() and \
-                    IvfCoarseIndex.load(own_ivf, case).index.nlist == nlist:
-                ivf_index = IvfCoarseIndex.load(own_ivf, case).index
+            own = IvfCoarseIndex.load(own_ivf, rows).index if args.build_graph and n == len(full) \
+                and own_ivf.is_file() else None
+            if own is not None and own.nlist == nlist:
+                ivf_index = own
                 row.setdefault("ivf_build", []).append({"nlist": nlist, "own": str(own_ivf)})
             else:
                 ivf_index = build_ivf(case, None, nlist=nlist)
                 row.setdefault("ivf_build", []).append({"nlist": nlist, "cpu_s": round(time.process_time() - t, 1),
                                                          "wall_s": round(time.perf_counter() - w, 1)})
             print(json.dumps(row["ivf_build"][-1]), file=sys.stderr, flush=True)
-            ivf = IvfCoarseIndex(ivf_index, case)
+            ivf = IvfCoarseIndex(ivf_index, rows)
             for nprobe in args.nprobe:
                 ivf.nprobe = nprobe
                 for o in overfetches:
@@ -142,7 +146,7 @@ def main(argv=None) -> int:
         if args.build_graph and n == len(full) and own_graph.is_file():
             row["hnsw"] = "the build's own graph"
             row["hnsw_mb"] = round(own_graph.stat().st_size / 2**20, 1)
-            hnsw = HnswCoarseIndex.load(own_graph, case)
+            hnsw = HnswCoarseIndex.load(own_graph, rows)
         else:
             with tempfile.TemporaryDirectory() as tmp:
                 path = Path(tmp) / "case.hnsw"
@@ -150,7 +154,7 @@ def main(argv=None) -> int:
                 build_hnsw(case, path)
                 row["hnsw_build_s"] = round(time.perf_counter() - t, 1)
                 row["hnsw_mb"] = round(path.stat().st_size / 2**20, 1)
-                hnsw = HnswCoarseIndex.load(path, case)
+                hnsw = HnswCoarseIndex.load(path, rows)
         for ef in args.ef:
             hnsw.ef_search = ef
             for cand in sorted({min(ef, c) for c in args.candidates or (ranking.SEMANTIC_CANDIDATES, 500)}):

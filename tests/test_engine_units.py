@@ -216,10 +216,47 @@ def test_approximate_coarse_stages_return_the_exact_top_among_near_ties(tmp_path
     v.build_hnsw(cases, tmp_path / v.HNSW_FILE)
     ivf = v.IvfCoarseIndex(v.build_ivf(cases, None, nlist=4), cases, nprobe=4)
     for coarse in (v.QuantisedCoarseIndex(cases), v.HnswCoarseIndex.load(tmp_path / v.HNSW_FILE, cases), ivf):
-        assert coarse.overfetch >= 2
+        coarse.overfetch = 2   # every proposal re-scored
         assert coarse.candidates(query, k, None).tolist() == want.tolist(), type(coarse).__name__
         coarse.overfetch = 1
         assert set(coarse.candidates(query, k, None).tolist()) != set(want.tolist()), type(coarse).__name__
+
+
+def test_a_small_over_fetch_re_scores_the_near_ties_at_the_boundary():
+    """With the default over-fetch (COARSE_OVERFETCH × k proposals, below 2k) the proposals well
+    above the k-th keep their 8-bit order and those around the boundary are re-scored: here 8
+    clear winners and, at the boundary, 4 near-duplicates with the same 8-bit codes; k = 10. The
+    near-duplicates are stored in one order and in the reverse, so whichever of the tied ones faiss
+    returns first, one of the two gets the wrong two without the re-scoring; with it both get the
+    exact scan's."""
+    pytest.importorskip("faiss")
+    from engine import ranking
+    from engine.embedded import vectors as v
+
+    assert 1 < ranking.COARSE_OVERFETCH < 2
+    rng = np.random.default_rng(2)
+    dim, k = 16, 10
+    base = l2_normalise(rng.standard_normal(dim).astype(np.float32))
+    step = 1e-5 * l2_normalise(rng.standard_normal(dim).astype(np.float32))
+    step *= np.sign(step @ base)
+    near = np.stack([base + i * step for i in range(4)])
+    winners = 1.2 * base + 0.02 * rng.standard_normal((8, dim))
+    rest = l2_normalise(rng.standard_normal((200, dim)))
+    query = base + 30 * step   # prefers the later near-duplicates
+    for make in (v.QuantisedCoarseIndex, lambda c: v.IvfCoarseIndex(v.build_ivf(c, None, nlist=4), c, nprobe=4)):
+        plain = []
+        for order, pair in ((near, [2, 3]), (near[::-1], [0, 1])):
+            cases = np.vstack([order, winners, rest]).astype(np.float32)
+            want = v.ExactCoarseIndex(cases).candidates(query, k, None)
+            assert sorted(want.tolist()) == pair + list(range(4, 12))
+            coarse = make(cases)
+            coarse.overfetch = 1.2   # 12 proposals: the first 8 kept, the 4 at the boundary re-scored
+            assert sorted(coarse.candidates(query, k, None).tolist()) == sorted(want.tolist()), type(coarse).__name__
+            coarse.overfetch = 1
+            plain.append(sorted(coarse.candidates(query, k, None).tolist()) == sorted(want.tolist()))
+        assert not all(plain), type(coarse).__name__
+    sq8 = v.QuantisedCoarseIndex(np.vstack([near, winners, rest]).astype(np.float32))
+    assert (sq8.index.sa_encode(near.astype(np.float32)) == sq8.index.sa_encode(near[:1].astype(np.float32))).all()
 
 
 def test_row_file_reads_the_rows_a_memory_map_gives(tmp_path):

@@ -56,13 +56,15 @@ class RowFile:
         run_starts = starts[np.concatenate(([0], cut))].tolist()
         run_ends = ends[np.concatenate((cut - 1, [len(starts) - 1]))].tolist()
         view = memoryview(out).cast("B")
-        rb = self._row_bytes
+        rb, fd, preadv = self._row_bytes, self._fd, os.preadv
         pos = 0
+        # one system call per run (~0.5 µs each from the page cache): the loop is kept bare
         for a, b in zip(run_starts, run_ends):
             n = (b - a) * rb
-            if n:
-                self._read_into(view[pos:pos + n], a * rb)
-                pos += n
+            got = preadv(fd, [view[pos:pos + n]], a * rb)
+            if got != n:
+                self._read_into(view[pos + got:pos + n], a * rb + got)
+            pos += n
         return out
 
     def take(self, rows) -> np.ndarray:
