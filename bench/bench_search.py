@@ -96,14 +96,14 @@ def rss_by_file_mb(top: int = 12) -> dict:
             head = line.split(None, 5)
             if len(head) >= 5 and "-" in head[0] and not head[0].endswith(":"):
                 path = head[5] if len(head) > 5 else ""
-                if "/tantivy/" in path:
-                    name = "tantivy *" + Path(path).suffix
-                elif path.endswith((".f32", ".jsonl", ".npy", ".hnsw")):
-                    name = Path(path).name
-                elif ".so" in path:
+                if ".so" in Path(path).name:
                     name = "shared libraries"
+                elif "/tantivy/" in path:
+                    name = "tantivy *" + Path(path).suffix
+                elif path.endswith((".f32", ".jsonl", ".npy", ".hnsw", ".ivf")):
+                    name = Path(path).name
                 elif path.startswith("/"):
-                    name = "other files"
+                    name = "other: " + Path(path).name   # the MeCab dictionary, the model, ...
                 else:
                     name = "anonymous " + path if path else "anonymous"
             elif line.startswith("Rss:") and name:

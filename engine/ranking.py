@@ -68,9 +68,11 @@ ANN_EF_SEARCH = 4000          # at least the number of candidates asked for; 200
 # Inverted file (vectors/case.ivf, faiss IndexIVFScalarQuantizer): ANN_IVF_LISTS k-means lists of
 # 8-bit codes, ANN_IVF_NPROBE of them scanned per query. At 1M (bench/bench_vectors.py, 40 real
 # query embeddings, recall@100 of the final results against the exact pipeline's, CPU per vector
-# search incl. the passage re-scoring, 3 runs): nprobe 64 / 96 / 128 with the over-fetch 0.978 /
-# 0.990 / 0.996 for 8.2-8.3 / 9.5-9.9 / 10.7-10.8 ms; the HNSW graph at efSearch 4000 0.927
-# (0.930 with the over-fetch) for 12.0-14.0 ms. Built in 36 s of CPU at 1M (the graph: 130 s on two cores).
+# search incl. the passage re-scoring, 3 runs, vector files memory-mapped): nprobe 64 / 96 / 128
+# with an over-fetch of 2 0.978 / 0.990 / 0.996 for 8.2-8.3 / 9.5-9.9 / 10.7-10.8 ms; the HNSW
+# graph at efSearch 4000 0.927 (0.930 with the over-fetch) for 12.0-14.0 ms. With the files read
+# row by row and the over-fetch 1.1: nprobe 96 0.990 for 10.9-11.2 ms, 128 0.996 for 12.3-12.6.
+# Built in 36 s of CPU at 1M (the graph: 130 s on two cores).
 ANN_IVF_LISTS = 1024
 ANN_IVF_NPROBE = 96
 ANN_EXACT_BELOW = 20_000      # a filter leaving at most this many cases: exact scan of those rows
@@ -79,9 +81,9 @@ ANN_EXACT_BELOW = 20_000      # a filter leaving at most this many cases: exact 
 # ones; all of them from an over-fetch of 2) are re-scored by their float case vectors and the best
 # go on to the passage re-scoring (engine/embedded/vectors.py): the 8-bit codes err among
 # near-ties at the candidate boundary. At 1M (docs/benchmarks.md): the 8-bit flat scan 0.979 -> 1.0
-# (over-fetch 2), the inverted file at nprobe 96 0.981 -> 0.990 with 1.1 (400 rows re-scored, +0.4
-# ms of CPU) as with 2 (all 4,000, +3-4 ms: each row is a read of its own since the vector files
-# are no longer memory-mapped).
+# (over-fetch 2), the inverted file at nprobe 96 0.981 -> 0.990 with 1.1 (400 rows re-scored, +0.0-0.4
+# ms of CPU) as with 2 (all 4,000, +4.8-5.1 ms: each row is a read of its own since the vector
+# files are no longer memory-mapped).
 COARSE_OVERFETCH = 1.1
 
 # --- hybrid -----------------------------------------------------------------------------------
