@@ -195,6 +195,55 @@ def test_the_coarse_stage_follows_the_build_size(tmp_path, monkeypatch):
     assert index.coarse.candidates(q, 20, None)[0] == 7 and probed[-1] == 1
 
 
+def test_a_filtered_search_on_a_row_read_build_goes_through_the_index_not_row_by_row(tmp_path, monkeypatch):
+    """Builds read by row (RowFile) answer a filter that leaves more cases than the candidates asked
+    for through the approximate index with the filter inside, not by reading every allowed row (a
+    system call each: slower from ~2,000 rows at 1M); a filter leaving at most that many makes
+    every allowed case a candidate without reading any. In-memory builds keep their exact scan."""
+    import numpy as np
+
+    pytest.importorskip("faiss")
+    from embeddings.base import l2_normalise
+    from engine import ranking
+    from engine.embedded import vectors as v
+    from engine.embedded.rowfile import RowFile
+
+    rng = np.random.default_rng(11)
+    n, dim, k = 400, 16, 20
+    cases = l2_normalise(rng.standard_normal((n, dim)).astype(np.float32))
+    cases.tofile(tmp_path / "case.f32")
+    cases.tofile(tmp_path / "passages.f32")   # one passage per case
+    np.save(tmp_path / "passage_start.npy", np.arange(n + 1, dtype=np.int64))
+    monkeypatch.setattr(ranking, "SQ8_MIN_CASES", n)
+    index = v.VectorIndex.load(tmp_path, n, dim)
+    assert isinstance(index.case_vectors, RowFile) and isinstance(index.coarse, v.QuantisedCoarseIndex)
+    assert ranking.ANN_EXACT_BELOW > n            # the in-memory rule would read and scan these rows
+    searched, taken = [], []
+    search, take = index.coarse.index.search, RowFile.take
+    monkeypatch.setattr(index.coarse, "index", type("Spy", (), {
+        "search": lambda self, *a, params: searched.append(1) or search(*a, params=params)})())
+    monkeypatch.setattr(RowFile, "take", lambda self, rows: taken.append(len(rows)) or take(self, rows))
+    wide = np.zeros(n, dtype=bool)
+    wide[::4] = True                              # 100 allowed > k
+    q = cases[8]
+    got = index.coarse.candidates(q, k, wide)
+    assert searched == [1] and len(got) == k and wide[got].all()
+    assert all(t < wide.sum() for t in taken)     # only the boundary's re-scoring read rows
+    narrow = np.zeros(n, dtype=bool)
+    narrow[3:300:20] = True                       # 15 allowed <= k
+    taken.clear()
+    assert sorted(index.coarse.candidates(q, k, narrow).tolist()) == np.flatnonzero(narrow).tolist()
+    assert searched == [1] and taken == []
+    # the filtered results are the in-memory exact pipeline's
+    monkeypatch.setattr(ranking, "SQ8_MIN_CASES", n + 1)
+    exact = v.VectorIndex.load(tmp_path, n, dim)
+    assert isinstance(exact.coarse, v.ExactCoarseIndex)
+    for mask in (wide, narrow):
+        want, _ = exact.search(q, 5, mask, candidates=k)
+        ords, _ = index.search(q, 5, mask, candidates=k)
+        assert ords.tolist() == want.tolist() and (ords[0] == 8) == mask[8]
+
+
 def test_approximate_coarse_stages_return_the_exact_top_among_near_ties(tmp_path):
     """The 8-bit codes cannot tell apart cases closer than a quantisation step, so at the candidate
     boundary the flat scan and the graph pick arbitrary near-ties (here: 2k near-duplicates whose

@@ -121,6 +121,16 @@ def exact_top(case_vectors: np.ndarray, query: np.ndarray, ids: np.ndarray, k: i
     return ids[top_k(case_vectors[ids] @ query, k)]
 
 
+def _exact_below(case_vectors) -> int:
+    """Up to how many allowed cases a filtered search scans their float vectors instead of the
+    index. In memory, ranking.ANN_EXACT_BELOW. Read row by row (`RowFile`, large builds) every
+    scattered row is a system call: at 1M cases, 10 real-like queries, 2,500 / 5,000 / 20,000
+    allowed cases cost 11.6 / 15.0 / 31.7 ms of CPU as reads, 7.2 / 8.3 / 13.0 through the inverted
+    file with the filter inside (every list probed, its over-fetch re-scored), the same candidates
+    (bench: docs/benchmarks.md); so there the index answers whatever leaves more than the k asked."""
+    return ranking.ANN_EXACT_BELOW if isinstance(case_vectors, np.ndarray) else 0
+
+
 def _faiss_candidates(faiss, index, case_vectors: np.ndarray, query: np.ndarray, k: int,
                       mask: np.ndarray | None, params, fetch: int | None = None) -> np.ndarray:
     """k candidates from a faiss index, `mask` applied inside the search (IDSelectorBitmap); a mask
@@ -133,7 +143,9 @@ def _faiss_candidates(faiss, index, case_vectors: np.ndarray, query: np.ndarray,
     bits = None
     if mask is not None:
         allowed = np.flatnonzero(mask)
-        if len(allowed) <= ranking.ANN_EXACT_BELOW:
+        if len(allowed) <= k:
+            return allowed   # every allowed case is a candidate (the passage re-scoring orders them)
+        if len(allowed) <= _exact_below(case_vectors):
             scores = case_vectors[allowed] @ q[0]
             return allowed[top_k(scores, k)]
         bits = np.packbits(mask.astype(bool), bitorder="little")
