@@ -11,15 +11,14 @@ anyway (docs/benchmarks.md, "1M keyword, session 4").
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_search import KEYWORD_QUERIES, index_dir  # noqa: E402
+from bench.profile_keyword import cpu_ms  # noqa: E402
 
 BM25_K1 = 1.2   # tantivy's
 
@@ -81,14 +80,6 @@ def main(argv: list[str] | None = None) -> int:
                                      for tok in tokens)
         return total
 
-    def cpu_ms(fn, repeat: int = 3) -> float:
-        out = []
-        for _ in range(repeat):
-            t = time.thread_time()
-            fn()
-            out.append((time.thread_time() - t) * 1000)
-        return statistics.median(out)
-
     synonyms = default_synonyms(searcher.synonyms_file)
     print(f"{ts.num_docs} cases")
     print("| query | full ranked ms | phase 1 ms | bound | W=100: bound holds / top 20 equal | W=1000: bound holds / top 20 equal |")
@@ -108,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             r2 = ts.search(Q.full_query(schema, pq, Filters(), stats, ids=backend._ids_of(r1.hits)), limit=20, count=False)
             kth = r2.hits[-1][0] if r2.hits else 0.0
             cells.append(f"{'yes' if kth >= floor + bound else 'no'} / {'yes' if backend._ids_of(r2.hits) == want else 'no'}")
-        print(f"| {text} | {cpu_ms(lambda: ts.search(full, limit=20, count=True)):.1f} | "
-              f"{cpu_ms(lambda: ts.search(p1, limit=1000, count=True)):.1f} | {bound:.2f} | {cells[0]} | {cells[1]} |",
+        print(f"| {text} | {cpu_ms(lambda: ts.search(full, limit=20, count=True), 3):.1f} | "
+              f"{cpu_ms(lambda: ts.search(p1, limit=1000, count=True), 3):.1f} | {bound:.2f} | {cells[0]} | {cells[1]} |",
               flush=True)
     return 0
 
