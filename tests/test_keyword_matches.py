@@ -76,18 +76,23 @@ def test_an_index_from_an_older_schema_is_rebuilt_not_queried(built_index, tmp_p
         EmbeddedBackend.open(tmp_path)
 
 
-def test_phrases_with_exceptions_match_exactly_through_either_path(backend, queries, monkeypatch):
+@pytest.mark.parametrize("exclusion", ["id terms", "id term set"])
+def test_phrases_with_exceptions_match_exactly_through_either_path(backend, queries, monkeypatch, exclusion):
     """engine/embedded/phrases.py decides a phrase's match as the case-level AND of its tokens
     minus its exceptions (cases with every token but not the phrase) when its rarest token is in
     MIN_CANDIDATES cases or more (none of the 51 here: the other tests see the phrase path). With
     that bound off, the query set has such phrases (strings across field boundaries, split
     words), so the exclusion path is exercised; and with no exceptions allowed (every such phrase
-    falls back to its positions) the sets are the oracle's as well."""
+    falls back to its positions) the sets are the oracle's as well. Exceptions are excluded by a
+    disjunction of id terms, or by a term set from SET_EXCLUSION_MIN ids on (here: from one)."""
     from engine.embedded import phrases as phrase_stats
+    from engine.embedded import query as query_builder
     from engine.embedded.backend import EmbeddedBackend
     from engine.embedded.schema import ALL_BIGRAMS
 
     monkeypatch.setattr(phrase_stats, "MIN_CANDIDATES", 0)     # the test corpus is small: every phrase
+    if exclusion == "id term set":
+        monkeypatch.setattr(query_builder, "SET_EXCLUSION_MIN", 1)
     docs = documents()
     fresh = EmbeddedBackend(backend.build_dir, facet_cache_size=0)
     everyone = list(fresh.store.ids)
@@ -105,12 +110,35 @@ def test_phrases_with_exceptions_match_exactly_through_either_path(backend, quer
     assert sum(1 for e in learned if e) >= 3, "no phrase with exceptions: the exclusion path is untested"
 
     monkeypatch.setattr(phrase_stats, "MAX_EXCEPTIONS", 0)
+    monkeypatch.setattr(phrase_stats, "EXCEPTIONS_SHARE", 0)
     positional = EmbeddedBackend(backend.build_dir, facet_cache_size=0)
     differ = [q for q in queries
               if positional.match_ids(parse_query(q), Filters(), everyone) != oracle.search(docs, parse_query(q), Filters())]
     assert any(e is None for e in positional.phrases._exceptions.values())
     positional.close()
     assert not differ
+
+
+def test_exceptions_beyond_the_fixed_cap_are_kept_when_few_for_the_cases_holding_the_tokens(backend, queries,
+                                                                                             monkeypatch):
+    """A phrase keeps its exceptions while they are at most 1/EXCEPTIONS_SHARE of the cases holding
+    every token (at 1M: 税務システム's 3,504 of 123,399), whatever MAX_EXCEPTIONS says: with the cap
+    at 0 and the share at 1 every phrase is decided by its exceptions, and the sets stay exact."""
+    from engine.embedded import phrases as phrase_stats
+    from engine.embedded.backend import EmbeddedBackend
+
+    monkeypatch.setattr(phrase_stats, "MIN_CANDIDATES", 0)
+    monkeypatch.setattr(phrase_stats, "MAX_EXCEPTIONS", 0)
+    monkeypatch.setattr(phrase_stats, "EXCEPTIONS_SHARE", 1)
+    docs = documents()
+    b = EmbeddedBackend(backend.build_dir, facet_cache_size=0)
+    everyone = list(b.store.ids)
+    differ = [q for q in queries
+              if b.match_ids(parse_query(q), Filters(), everyone) != oracle.search(docs, parse_query(q), Filters())]
+    learned = list(b.phrases._exceptions.values())
+    b.close()
+    assert not differ
+    assert learned and all(e is not None for e in learned) and any(e for e in learned)
 
 
 def test_the_phrase_cache_stays_within_its_bounds_and_the_sets_stay_exact(backend, queries, monkeypatch):

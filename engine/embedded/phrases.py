@@ -8,8 +8,8 @@ every search before: twice for the all-text match, ranked pass and facet pass, a
 short-field scoring phrase), done the first time a phrase is asked for and kept for the life of
 the backend: a build never changes, so they stay true. Measured at 100k synthetic cases
 (docs/benchmarks.md): 業務委託 over all the text has 2 exceptions among 80,049 cases, 外部結合 0; a
-phrase with more than MAX_EXCEPTIONS (再委託先: 9,924), or one in fewer than MIN_CANDIDATES cases,
-is left to the phrase query.
+phrase with more exceptions than it pays to exclude (MAX_EXCEPTIONS, EXCEPTIONS_SHARE; 再委託先: 9,924),
+or one in fewer than MIN_CANDIDATES cases, is left to the phrase query.
 """
 from __future__ import annotations
 
@@ -26,9 +26,13 @@ from engine.embedded.query import idf
 # positions of so few cases costs < 0.3 ms (~100-200 ns a case at 100k), not worth a pass over the
 # index to learn its exceptions nor a place in the cache (a long query of rare words adds nothing).
 MIN_CANDIDATES = 2000
-# Exceptions are excluded by id (a disjunction of term queries under must_not); beyond this many
-# that costs more than the phrase it replaces would.
+# Exceptions are excluded by id (query._exclude_ids). Excluding costs ~1-1.6 µs per id, the phrase
+# it replaces ~0.1-0.25 µs per case holding all its tokens (reading their positions): so a phrase
+# keeps its exceptions while they are at most MAX_EXCEPTIONS or 1/EXCEPTIONS_SHARE of those cases.
+# At 1M cases 税務システム (123,399 cases with its tokens, 3,504 exceptions) counts in ~12 ms of
+# CPU against 44 as a phrase; 再委託先 (264,601, 98,471) stays a phrase (docs/benchmarks.md).
 MAX_EXCEPTIONS = 1000
+EXCEPTIONS_SHARE = 8
 # Bounded memory whatever the queries (docs/reliability.md §1): at most CACHE_SIZE phrases (~13 per
 # query word: the all-text match and two scoring phrases in each of six short fields; a key is a few
 # hundred bytes) and MAX_CACHED_IDS exception ids in all (references to the store's id strings,
@@ -90,7 +94,12 @@ class BuildPhraseStats:
         phrase = Query.phrase_query(self._schema, field, list(positions))
         every = [(Occur.Must, Query.term_query(self._schema, field, t)) for t in tokens]
         query = Query.const_score_query(Query.boolean_query(every + [(Occur.MustNot, phrase)]), 0.0)
-        result = self._searcher.search(query, limit=MAX_EXCEPTIONS + 1, count=False)
-        if len(result.hits) > MAX_EXCEPTIONS:
+        limit = MAX_EXCEPTIONS
+        if EXCEPTIONS_SHARE:
+            # the cases holding every token: a case-level AND, no positions read (~4 ms at 1M)
+            holding = self._searcher.search(Query.boolean_query(every), limit=1, count=True).count or 0
+            limit = max(limit, holding // EXCEPTIONS_SHARE)
+        result = self._searcher.search(query, limit=limit + 1, count=False)
+        if len(result.hits) > limit:
             return None
         return tuple(sorted(self._ids_of(result.hits)))

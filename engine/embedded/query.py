@@ -123,7 +123,7 @@ def _phrase_match(schema: tantivy.Schema, field: str, positions: tuple[tuple[int
     if exceptions is None:
         clauses.append((Occur.Must, Query.const_score_query(Query.phrase_query(schema, field, list(positions)), 0.0)))
     elif exceptions:
-        clauses.append((Occur.MustNot, _one_of(schema, "id", list(exceptions))))
+        clauses.append((Occur.MustNot, _exclude_ids(schema, exceptions)))
     clauses += [(Occur.Must, w) for w in within]
     return Query.boolean_query(clauses)
 
@@ -300,6 +300,19 @@ def match_share(query: ParsedQuery, stats: PhraseStats, num_docs: int) -> float:
     for term in query.excluded:
         share *= 1.0 - _term_share(term, stats, num_docs)
     return share
+
+
+# A phrase's exceptions (`_phrase_match`) are excluded by a disjunction of id terms up to this many,
+# by a term set beyond: the disjunction seeks every child on each candidate, the set builds one
+# bitset per segment. At 1M cases (税務 シス テム's 123,399 cases, CPU ms of the count with n
+# excluded ids): n = 100: 5.1 vs 5.2; 300: 6.6 vs 6.1; 1,000: 11.6 vs 7.8; 3,000: 27.2 vs 11.2.
+SET_EXCLUSION_MIN = 256
+
+
+def _exclude_ids(schema: tantivy.Schema, ids: tuple[str, ...]) -> Query:
+    if len(ids) < SET_EXCLUSION_MIN:
+        return _one_of(schema, "id", list(ids))
+    return Query.term_set_query(schema, "id", list(ids))
 
 
 def _one_of(schema: tantivy.Schema, field: str, values: list[str]) -> Query:
