@@ -76,6 +76,13 @@ def test_an_index_from_an_older_schema_is_rebuilt_not_queried(built_index, tmp_p
         EmbeddedBackend.open(tmp_path)
 
 
+def _differ_from_oracle(b, queries: list[str]) -> list[str]:
+    """The queries whose match set (`match_ids` over every case) is not the oracle's."""
+    docs, everyone = documents(), list(b.store.ids)
+    return [q for q in queries
+            if b.match_ids(parse_query(q), Filters(), everyone) != oracle.search(docs, parse_query(q), Filters())]
+
+
 @pytest.mark.parametrize("exclusion", ["id terms", "id term set"])
 def test_phrases_with_exceptions_match_exactly_through_either_path(backend, queries, monkeypatch, exclusion):
     """engine/embedded/phrases.py decides a phrase's match as the case-level AND of its tokens
@@ -112,8 +119,7 @@ def test_phrases_with_exceptions_match_exactly_through_either_path(backend, quer
     monkeypatch.setattr(phrase_stats, "MAX_EXCEPTIONS", 0)
     monkeypatch.setattr(phrase_stats, "EXCEPTIONS_SHARE", 0)
     positional = EmbeddedBackend(backend.build_dir, facet_cache_size=0)
-    differ = [q for q in queries
-              if positional.match_ids(parse_query(q), Filters(), everyone) != oracle.search(docs, parse_query(q), Filters())]
+    differ = _differ_from_oracle(positional, queries)
     assert any(e is None for e in positional.phrases._exceptions.values())
     positional.close()
     assert not differ
@@ -130,11 +136,8 @@ def test_exceptions_beyond_the_fixed_cap_are_kept_when_few_for_the_cases_holding
     monkeypatch.setattr(phrase_stats, "MIN_CANDIDATES", 0)
     monkeypatch.setattr(phrase_stats, "MAX_EXCEPTIONS", 0)
     monkeypatch.setattr(phrase_stats, "EXCEPTIONS_SHARE", 1)
-    docs = documents()
     b = EmbeddedBackend(backend.build_dir, facet_cache_size=0)
-    everyone = list(b.store.ids)
-    differ = [q for q in queries
-              if b.match_ids(parse_query(q), Filters(), everyone) != oracle.search(docs, parse_query(q), Filters())]
+    differ = _differ_from_oracle(b, queries)
     learned = list(b.phrases._exceptions.values())
     b.close()
     assert not differ
