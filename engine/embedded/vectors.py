@@ -124,10 +124,11 @@ def exact_top(case_vectors: np.ndarray, query: np.ndarray, ids: np.ndarray, k: i
 def _exact_below(case_vectors) -> int:
     """Up to how many allowed cases a filtered search scans their float vectors instead of the
     index. In memory, ranking.ANN_EXACT_BELOW. Read row by row (`RowFile`, large builds) every
-    scattered row is a system call: at 1M cases, 10 real-like queries, 2,500 / 5,000 / 20,000
-    allowed cases cost 11.6 / 15.0 / 31.7 ms of CPU as reads, 7.2 / 8.3 / 13.0 through the inverted
-    file with the filter inside (every list probed, its over-fetch re-scored), the same candidates
-    (bench: docs/benchmarks.md); so there the index answers whatever leaves more than the k asked."""
+    scattered row is a system call: at 1M cases, 10 queries, 2,500 / 5,000 / 20,000 allowed cases
+    cost 8.9 / 14.9 / 28.8 ms of CPU as reads, 7.1 / 7.9 / 14.7 through the inverted file with the
+    filter inside (every list probed, its over-fetch re-scored), the same candidates
+    (bench/bench_filtered_vectors.py); so there the index answers whatever leaves more than the k
+    asked."""
     return ranking.ANN_EXACT_BELOW if isinstance(case_vectors, np.ndarray) else 0
 
 
@@ -135,10 +136,11 @@ def _faiss_candidates(faiss, index, case_vectors: np.ndarray, query: np.ndarray,
                       mask: np.ndarray | None, params, fetch: int | None = None) -> np.ndarray:
     """k candidates from a faiss index, `mask` applied inside the search (IDSelectorBitmap); a mask
     that leaves at most k cases makes them all candidates, one that leaves few (`_exact_below`) is
-    an exact scan of just those rows, cheaper than skipping most of the index. The index proposes `fetch` (≥ k) cases by its approximate (8-bit) scores; those around
-    the k-th are re-scored by the exact float case vectors (all of them when fetch ≥ 2k): the
-    approximation errs among near-ties, and a re-scored over-fetch puts back the exact scan's
-    candidates (ranking.COARSE_OVERFETCH)."""
+    an exact scan of just those rows, cheaper than skipping most of the index. The index proposes
+    `fetch` (≥ k) cases by its approximate (8-bit) scores; those around the k-th are re-scored by
+    the exact float case vectors (all of them when fetch ≥ 2k): the approximation errs among
+    near-ties, and a re-scored over-fetch puts back the exact scan's candidates
+    (ranking.COARSE_OVERFETCH)."""
     q = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
     bits = None
     if mask is not None:
