@@ -242,6 +242,8 @@ def test_a_filtered_search_on_a_row_read_build_goes_through_the_index_not_row_by
         want, _ = exact.search(q, 5, mask, candidates=k)
         ords, _ = index.search(q, 5, mask, candidates=k)
         assert ords.tolist() == want.tolist() and (ords[0] == 8) == mask[8]
+    index.close()   # what EmbeddedBackend.close does: the files read by row are released
+    assert index.case_vectors._fh.closed and index.passages._fh.closed
 
 
 def test_approximate_coarse_stages_return_the_exact_top_among_near_ties(tmp_path):

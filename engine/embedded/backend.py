@@ -333,3 +333,5 @@ class EmbeddedBackend:
 
     def close(self) -> None:
         self.store.close()
+        if self.vectors is not None:
+            self.vectors.close()

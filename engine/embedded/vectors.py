@@ -319,6 +319,12 @@ class VectorIndex:
             coarse = QuantisedCoarseIndex(case)
         return cls(case, passages, start, coarse)
 
+    def close(self) -> None:
+        """Release the files read by row (a memory map is released with its array)."""
+        for matrix in (self.case_vectors, self.passages):
+            if isinstance(matrix, RowFile):
+                matrix.close()
+
     @property
     def dim(self) -> int:
         return int(self.case_vectors.shape[1])
